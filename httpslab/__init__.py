@@ -1,0 +1,59 @@
+"""httpslab: learn HTTPS byte by byte, on real TLS handshakes.
+
+The names below are the public surface; each lives in one module (see ``_EXPORTS``) and is
+imported on first use, so ``import httpslab`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "TLSError": "errors",
+    "ProtocolError": "errors",
+    "LocalProtocolError": "errors",
+    "RemoteProtocolError": "errors",
+    "DecodeError": "errors",
+    "BadRecordMac": "errors",
+    "RecordOverflow": "errors",
+    "AlertReceived": "errors",
+    "KeyLogError": "errors",
+    # enums
+    "AlertDescription": "enums",
+    "CipherSuite": "enums",
+    "ContentType": "enums",
+    "ExtensionType": "enums",
+    "HandshakeType": "enums",
+    "NamedGroup": "enums",
+    "ProtocolVersion": "enums",
+    "SignatureScheme": "enums",
+    # wire, suites
+    "Buffer": "wire",
+    "SuiteInfo": "suites",
+    "suite_info": "suites",
+    # key schedule
+    "prf": "keyschedule",
+    # capture
+    "decrypt_capture": "capture",
+    "DecryptedRecord": "capture",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'httpslab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

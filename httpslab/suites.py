@@ -1,0 +1,205 @@
+"""What each TLS 1.2 cipher suite means.
+
+A suite name such as ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`` packs four choices: the key
+exchange (ECDHE), the authentication of the server (RSA signatures), the record protection
+(AES-128 in GCM mode) and the hash used by the PRF (SHA-256). RFC 5246 §6.1 and Appendix C
+define the parameters; RFC 5288 (AES-GCM), RFC 5289 (ECDHE with SHA-2) and RFC 7905
+(ChaCha20-Poly1305) add the AEAD suites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .enums import CipherSuite
+from .errors import LocalProtocolError
+
+__all__ = [
+    "SUITES",
+    "SuiteInfo",
+    "openssl_cipher_string",
+    "parse_suite_name",
+    "suite_info",
+]
+
+KeyExchange = Literal["RSA", "DHE", "ECDHE"]
+Authentication = Literal["RSA", "ECDSA"]
+BulkCipher = Literal["AES_128_GCM", "AES_256_GCM", "CHACHA20_POLY1305", "AES_128_CBC", "AES_256_CBC"]
+
+
+@dataclass(frozen=True)
+class SuiteInfo:
+    """The parameters of one cipher suite (RFC 5246 §6.1 SecurityParameters)."""
+
+    suite: CipherSuite
+    openssl_name: str
+    key_exchange: KeyExchange
+    authentication: Authentication
+    cipher: BulkCipher
+    enc_key_length: int
+    #: implicit part of the nonce taken from the key block (RFC 5288 §3: 4; RFC 7905: 12)
+    fixed_iv_length: int
+    #: bytes of explicit nonce / IV sent in each record (GCM: 8; ChaCha20: 0; CBC: 16)
+    record_iv_length: int
+    #: HMAC key and output length for CBC suites; 0 for AEAD suites
+    mac_length: int
+    #: hash for the HMAC of CBC suites (None for AEAD)
+    mac_hash: str | None
+    #: hash used by the PRF (RFC 5246 §5; RFC 5288 §3 / RFC 5289 §3 for SHA-384 suites)
+    prf_hash: str
+
+    @property
+    def name(self) -> str:
+        """The IANA name, e.g. ``TLS_RSA_WITH_AES_128_GCM_SHA256``."""
+        return self.suite.name
+
+    @property
+    def is_aead(self) -> bool:
+        return self.mac_length == 0
+
+    @property
+    def tag_length(self) -> int:
+        """Authentication tag length of AEAD suites (16 for all of them), 0 for CBC."""
+        return 16 if self.is_aead else 0
+
+    @property
+    def block_size(self) -> int:
+        """Cipher block size for CBC suites, 0 for AEAD."""
+        return 0 if self.is_aead else 16
+
+    @property
+    def key_block_length(self) -> int:
+        """Bytes of key block needed: two MAC keys, two encryption keys, two fixed IVs."""
+        return 2 * (self.mac_length + self.enc_key_length + self.fixed_iv_length)
+
+    @property
+    def forward_secret(self) -> bool:
+        """True for (EC)DHE suites: the session keys do not depend on the server's long-term key."""
+        return self.key_exchange != "RSA"
+
+
+def _s(
+    suite: CipherSuite, openssl_name: str, kx: KeyExchange, auth: Authentication, cipher: BulkCipher
+) -> SuiteInfo:
+    name = suite.name
+    prf_hash = "sha384" if name.endswith("SHA384") else "sha256"
+    if cipher.endswith("GCM"):
+        key = 16 if cipher == "AES_128_GCM" else 32
+        return SuiteInfo(suite, openssl_name, kx, auth, cipher, key, 4, 8, 0, None, prf_hash)
+    if cipher == "CHACHA20_POLY1305":
+        return SuiteInfo(suite, openssl_name, kx, auth, cipher, 32, 12, 0, 0, None, prf_hash)
+    key = 16 if cipher == "AES_128_CBC" else 32
+    mac_hash = "sha384" if name.endswith("SHA384") else "sha256" if name.endswith("SHA256") else "sha1"
+    mac_length = {"sha1": 20, "sha256": 32, "sha384": 48}[mac_hash]
+    # RFC 5246 §6.3: CBC suites take no IV from the key block in TLS 1.2 (explicit IVs).
+    return SuiteInfo(suite, openssl_name, kx, auth, cipher, key, 0, 16, mac_length, mac_hash, prf_hash)
+
+
+_C = CipherSuite
+#: Every suite httpslab implements, in the order a client offers them.
+SUITES: dict[CipherSuite, SuiteInfo] = {
+    info.suite: info
+    for info in [
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "ECDHE",
+            "ECDSA",
+            "AES_128_GCM",
+        ),
+        _s(
+            _C.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "ECDHE",
+            "RSA",
+            "AES_128_GCM",
+        ),
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            "ECDHE-ECDSA-AES256-GCM-SHA384",
+            "ECDHE",
+            "ECDSA",
+            "AES_256_GCM",
+        ),
+        _s(
+            _C.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            "ECDHE-RSA-AES256-GCM-SHA384",
+            "ECDHE",
+            "RSA",
+            "AES_256_GCM",
+        ),
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            "ECDHE-ECDSA-CHACHA20-POLY1305",
+            "ECDHE",
+            "ECDSA",
+            "CHACHA20_POLY1305",
+        ),
+        _s(
+            _C.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            "ECDHE-RSA-CHACHA20-POLY1305",
+            "ECDHE",
+            "RSA",
+            "CHACHA20_POLY1305",
+        ),
+        _s(_C.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, "DHE-RSA-AES128-GCM-SHA256", "DHE", "RSA", "AES_128_GCM"),
+        _s(_C.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, "DHE-RSA-AES256-GCM-SHA384", "DHE", "RSA", "AES_256_GCM"),
+        _s(
+            _C.TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            "DHE-RSA-CHACHA20-POLY1305",
+            "DHE",
+            "RSA",
+            "CHACHA20_POLY1305",
+        ),
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+            "ECDHE-ECDSA-AES128-SHA256",
+            "ECDHE",
+            "ECDSA",
+            "AES_128_CBC",
+        ),
+        _s(
+            _C.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "ECDHE-RSA-AES128-SHA256", "ECDHE", "RSA", "AES_128_CBC"
+        ),
+        _s(
+            _C.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, "ECDHE-RSA-AES256-SHA384", "ECDHE", "RSA", "AES_256_CBC"
+        ),
+        _s(_C.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256, "DHE-RSA-AES128-SHA256", "DHE", "RSA", "AES_128_CBC"),
+        _s(_C.TLS_RSA_WITH_AES_128_GCM_SHA256, "AES128-GCM-SHA256", "RSA", "RSA", "AES_128_GCM"),
+        _s(_C.TLS_RSA_WITH_AES_256_GCM_SHA384, "AES256-GCM-SHA384", "RSA", "RSA", "AES_256_GCM"),
+        _s(_C.TLS_RSA_WITH_AES_128_CBC_SHA256, "AES128-SHA256", "RSA", "RSA", "AES_128_CBC"),
+        _s(_C.TLS_RSA_WITH_AES_256_CBC_SHA256, "AES256-SHA256", "RSA", "RSA", "AES_256_CBC"),
+    ]
+}
+
+_BY_NAME: dict[str, CipherSuite] = {}
+for _info in SUITES.values():
+    _BY_NAME[_info.name] = _info.suite
+    _BY_NAME[_info.openssl_name] = _info.suite
+
+
+def suite_info(suite: CipherSuite | int) -> SuiteInfo:
+    """The parameters of ``suite``; LocalProtocolError if httpslab does not implement it."""
+    try:
+        return SUITES[CipherSuite(suite)]
+    except (ValueError, KeyError):
+        raise LocalProtocolError(f"cipher suite 0x{int(suite):04x} is not one httpslab implements") from None
+
+
+def parse_suite_name(name: str | CipherSuite) -> CipherSuite:
+    """Accept an IANA name (``TLS_..._SHA256``), an OpenSSL name (``ECDHE-RSA-...``) or a CipherSuite."""
+    if isinstance(name, CipherSuite):
+        suite_info(name)
+        return name
+    try:
+        return _BY_NAME[name.strip()]
+    except KeyError:
+        known = ", ".join(info.openssl_name for info in SUITES.values())
+        raise LocalProtocolError(f"unknown cipher suite name {name!r}; known: {known}") from None
+
+
+def openssl_cipher_string(suites: list[CipherSuite] | None = None) -> str:
+    """The OpenSSL cipher string (for ``SSLContext.set_ciphers``) naming ``suites`` (default: all)."""
+    chosen = suites if suites is not None else list(SUITES)
+    return ":".join(suite_info(s).openssl_name for s in chosen)

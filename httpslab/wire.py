@@ -1,0 +1,172 @@
+"""The TLS presentation language (RFC 5246 §4, RFC 8446 §3) as a byte buffer.
+
+A :class:`Buffer` reads (``pull_*``) and writes (``push_*``) the fixed-width integers and
+length-prefixed vectors that every TLS structure is made of. Each ``push_*`` is the mirror
+image of its ``pull_*``. Reading past the end, or leaving bytes unread inside a
+length-prefixed block, raises :class:`~httpslab.errors.DecodeError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
+
+from .errors import DecodeError, LocalProtocolError
+
+__all__ = ["Buffer"]
+
+T = TypeVar("T")
+
+_MAX = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
+
+
+class Buffer:
+    """A cursor over bytes being read, or a growing byte string being written.
+
+    ``Buffer(data=b"...")`` reads; ``Buffer()`` writes. ``data`` is everything written (or
+    the whole input), ``tell()`` the cursor, ``eof()`` whether everything was read.
+    """
+
+    __slots__ = ("_data", "_end", "_pos")
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._data = bytearray(data)
+        self._pos = 0
+        self._end = len(self._data)
+
+    # -- state ---------------------------------------------------------------------
+    @property
+    def data(self) -> bytes:
+        """All bytes in the buffer (what was written, or the whole input)."""
+        return bytes(self._data)
+
+    def tell(self) -> int:
+        """Current read position."""
+        return self._pos
+
+    def remaining(self) -> int:
+        """Bytes left to read (inside the current block, if any)."""
+        return self._end - self._pos
+
+    def eof(self) -> bool:
+        """True when everything (in the current block) was read."""
+        return self._pos >= self._end
+
+    def expect_eof(self, what: str = "message") -> None:
+        """Raise DecodeError unless every byte was read."""
+        if self._pos != self._end:
+            raise DecodeError(f"{self._end - self._pos} unexpected trailing byte(s) after the {what}")
+
+    # -- reading -------------------------------------------------------------------
+    def pull_bytes(self, length: int) -> bytes:
+        """Read exactly ``length`` bytes."""
+        if length < 0 or self._pos + length > self._end:
+            raise DecodeError(
+                f"truncated: wanted {length} byte(s) at offset {self._pos}, "
+                f"{max(self._end - self._pos, 0)} left"
+            )
+        value = bytes(self._data[self._pos : self._pos + length])
+        self._pos += length
+        return value
+
+    def pull_rest(self) -> bytes:
+        """Read every byte that is left (in the current block)."""
+        return self.pull_bytes(self._end - self._pos)
+
+    def _pull_uint(self, size: int) -> int:
+        return int.from_bytes(self.pull_bytes(size), "big")
+
+    def pull_uint8(self) -> int:
+        return self._pull_uint(1)
+
+    def pull_uint16(self) -> int:
+        return self._pull_uint(2)
+
+    def pull_uint24(self) -> int:
+        return self._pull_uint(3)
+
+    def pull_uint32(self) -> int:
+        return self._pull_uint(4)
+
+    def pull_uint64(self) -> int:
+        return self._pull_uint(8)
+
+    def pull_opaque(self, length_size: int) -> bytes:
+        """Read ``opaque x<0..2^(8*length_size)-1>``: a length, then that many bytes."""
+        return self.pull_bytes(self._pull_uint(length_size))
+
+    @contextmanager
+    def pull_block(self, length_size: int) -> Iterator[int]:
+        """Read a length prefix and confine reads to that many bytes.
+
+        On exit every byte of the block must have been read, or DecodeError is raised.
+        """
+        length = self._pull_uint(length_size)
+        if self._pos + length > self._end:
+            raise DecodeError(
+                f"truncated: a block of {length} byte(s) at offset {self._pos}, {self._end - self._pos} left"
+            )
+        outer_end = self._end
+        self._end = self._pos + length
+        try:
+            yield length
+            if self._pos != self._end:
+                raise DecodeError(f"{self._end - self._pos} byte(s) left unread in a block of {length}")
+        finally:
+            self._end = outer_end
+
+    def pull_list(self, length_size: int, pull_item: Callable[[Buffer], T]) -> list[T]:
+        """Read a length-prefixed vector of items, each read by ``pull_item(self)``."""
+        items: list[T] = []
+        with self.pull_block(length_size):
+            while not self.eof():
+                items.append(pull_item(self))
+        return items
+
+    # -- writing -------------------------------------------------------------------
+    def push_bytes(self, value: bytes) -> None:
+        self._data += value
+        self._end = len(self._data)
+
+    def _push_uint(self, size: int, value: int) -> None:
+        if not 0 <= value < (1 << (8 * size)):
+            raise LocalProtocolError(f"{value} does not fit in {size} byte(s)")
+        self.push_bytes(value.to_bytes(size, "big"))
+
+    def push_uint8(self, value: int) -> None:
+        self._push_uint(1, value)
+
+    def push_uint16(self, value: int) -> None:
+        self._push_uint(2, value)
+
+    def push_uint24(self, value: int) -> None:
+        self._push_uint(3, value)
+
+    def push_uint32(self, value: int) -> None:
+        self._push_uint(4, value)
+
+    def push_uint64(self, value: int) -> None:
+        self._push_uint(8, value)
+
+    def push_opaque(self, length_size: int, value: bytes) -> None:
+        """Write ``opaque x<..>``: the length in ``length_size`` bytes, then the bytes."""
+        self._push_uint(length_size, len(value))
+        self.push_bytes(value)
+
+    @contextmanager
+    def push_block(self, length_size: int) -> Iterator[None]:
+        """Reserve a length prefix, let the caller write the body, then fill the length in."""
+        start = len(self._data)
+        self.push_bytes(bytes(length_size))
+        yield
+        length = len(self._data) - start - length_size
+        if length > _MAX[length_size]:
+            raise LocalProtocolError(f"a block of {length} byte(s) does not fit a {length_size}-byte length")
+        self._data[start : start + length_size] = length.to_bytes(length_size, "big")
+
+    def push_list(self, length_size: int, push_item: Callable[[Buffer, T], None], items: Sequence[T]) -> None:
+        """Write a length-prefixed vector of items, each written by ``push_item(self, item)``."""
+        with self.push_block(length_size):
+            for item in items:
+                push_item(self, item)
