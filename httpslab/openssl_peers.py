@@ -1,0 +1,799 @@
+"""Real OpenSSL peers on 127.0.0.1, and a recorder of the sessions they have.
+
+httpslab shows nothing simulated: the bytes in its notebooks, tests and benchmarks come
+from real OpenSSL endpoints. This module starts them:
+
+- :func:`record_session` runs a Python ``ssl`` (OpenSSL) server and client, TLS 1.2 only and
+  pinned to one cipher suite, through a :class:`~httpslab.relay.RecordingRelay`, and returns
+  what an eavesdropper saw (both byte streams) plus what only the endpoints know (the key
+  log written by OpenSSL, the server's private key) in a :class:`RecordedSession`.
+- :func:`openssl_s_server` / :func:`openssl_s_client` run the ``openssl`` command-line tools.
+- :func:`dh_parameters_pem` writes the finite-field groups of RFC 7919 (ffdhe2048) and
+  RFC 3526 §3 (the 2048-bit MODP group 14) as PKCS#3 PEM for ``load_dh_params``/``-dhparam``.
+- :func:`cleartext_handshake_messages` splits the unencrypted start of a TLS 1.2 stream
+  into its handshake messages (RFC 5246 §6.2.1, §7.4), enough to find randoms and DH groups.
+
+The test certificates here are self-signed demo material, generated once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import ipaddress
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .enums import CipherSuite, ContentType, HandshakeType
+from .errors import DecodeError, TLSError
+from .keylog import KeyLog
+from .relay import RecordingRelay, Tamper
+from .suites import parse_suite_name, suite_info
+
+__all__ = [
+    "DH_GROUPS",
+    "OP_NO_ENCRYPT_THEN_MAC",
+    "OP_NO_EXTENDED_MASTER_SECRET",
+    "OpenSSLPeerError",
+    "OpenSSLServer",
+    "RecordedSession",
+    "ServerIdentity",
+    "SessionEndpoint",
+    "cleartext_handshake_messages",
+    "client_hello_random",
+    "dh_parameters_file",
+    "dh_parameters_pem",
+    "openssl_s_client",
+    "openssl_s_server",
+    "record_session",
+    "server_identity",
+]
+
+#: OpenSSL 3.0 ``SSL_OP_NO_EXTENDED_MASTER_SECRET`` = SSL_OP_BIT(0): no RFC 7627 extension 23.
+OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
+#: OpenSSL 3.0 ``SSL_OP_NO_ENCRYPT_THEN_MAC`` = SSL_OP_BIT(19): no RFC 7366 extension 22.
+OP_NO_ENCRYPT_THEN_MAC = 1 << 19
+
+DEFAULT_TIMEOUT = 10.0
+LOOPBACK = "127.0.0.1"
+SERVER_NAME = "localhost"
+
+
+class OpenSSLPeerError(TLSError):
+    """A real OpenSSL peer failed, timed out or could not be started."""
+
+
+# --------------------------------------------------------------------------------------
+# Finite-field DH groups
+# --------------------------------------------------------------------------------------
+def _dh_groups() -> dict[str, tuple[int, int]]:
+    """name -> (p, g) of the two 2048-bit groups, from :mod:`httpslab.keyexchange`."""
+    from .keyexchange import FFDHE2048, MODP2048
+
+    return {"ffdhe2048": (FFDHE2048.p, FFDHE2048.g), "modp2048": (MODP2048.p, MODP2048.g)}
+
+
+#: Accepted spellings of the two 2048-bit groups.
+_DH_ALIASES = {
+    "ffdhe2048": "ffdhe2048",
+    "rfc7919": "ffdhe2048",
+    "modp2048": "modp2048",
+    "modp_2048": "modp2048",
+    "rfc3526": "modp2048",
+    "group14": "modp2048",
+}
+DH_GROUPS: tuple[str, ...] = ("ffdhe2048", "modp2048")
+
+
+def _canonical_dh_group(name: str) -> str:
+    try:
+        return _DH_ALIASES[name.lower()]
+    except (KeyError, AttributeError):
+        raise OpenSSLPeerError(
+            f"unknown DH group {name!r}; known: {', '.join(sorted(_DH_ALIASES))}"
+        ) from None
+
+
+def dh_group_prime(name: str) -> int:
+    """The prime p of the named group ('ffdhe2048' or 'modp2048')."""
+    return _dh_groups()[_canonical_dh_group(name)][0]
+
+
+def dh_group_name(prime: int) -> str | None:
+    """'ffdhe2048' or 'modp2048' if ``prime`` is one of them, else None."""
+    for name, (p, _g) in _dh_groups().items():
+        if p == prime:
+            return name
+    return None
+
+
+def _der_integer(value: int) -> bytes:
+    content = value.to_bytes(value.bit_length() // 8 + 1, "big")  # leading 0x00 keeps it positive
+    return b"\x02" + _der_length(len(content)) + content
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
+
+
+@functools.cache
+def dh_parameters_pem(name: str = "ffdhe2048") -> bytes:
+    """PKCS#3 ``BEGIN DH PARAMETERS`` PEM (``DHParameter ::= SEQUENCE {prime, base}``) for a group.
+
+    Written by hand because ``cryptography`` (on OpenSSL 3) recognises these primes as named
+    groups, adds q and writes ``X9.42 DH PARAMETERS``, which ``openssl s_server -dhparam``
+    rejects ("unexpected parameters type"). The result is checked by loading it back with
+    ``cryptography``.
+    """
+    import base64
+    import textwrap
+
+    from cryptography.hazmat.primitives.serialization import load_pem_parameters
+
+    p, g = _dh_groups()[_canonical_dh_group(name)]
+    body = _der_integer(p) + _der_integer(g)
+    der = b"\x30" + _der_length(len(body)) + body
+    lines = textwrap.wrap(base64.b64encode(der).decode("ascii"), 64)
+    pem = ("-----BEGIN DH PARAMETERS-----\n" + "\n".join(lines) + "\n-----END DH PARAMETERS-----\n").encode()
+    numbers = load_pem_parameters(pem).parameter_numbers()  # type: ignore[attr-defined]
+    if (numbers.p, numbers.g) != (p, g):
+        raise OpenSSLPeerError(f"the PEM written for {name} does not load back as the same group")
+    return pem
+
+
+def dh_parameters_file(name: str = "ffdhe2048") -> Path:
+    """A file (in this process's scratch directory) holding :func:`dh_parameters_pem`."""
+    canonical = _canonical_dh_group(name)
+    path = _scratch_dir() / f"dh-{canonical}.pem"
+    if not path.exists():
+        path.write_bytes(dh_parameters_pem(canonical))
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Demo certificates (to be replaced by httpslab.pki)
+# --------------------------------------------------------------------------------------
+@functools.cache
+def _scratch_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="httpslab-peers-"))
+    import atexit
+
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@dataclass(frozen=True)
+class ServerIdentity:
+    """A private key and a self-signed certificate for it, in memory and on disk."""
+
+    key_type: Literal["rsa", "ecdsa"]
+    private_key: Any = field(repr=False)
+    cert_der: bytes = field(repr=False)
+    cert_pem: bytes = field(repr=False)
+    key_pem: bytes = field(repr=False)
+    cert_file: Path
+    key_file: Path
+
+    @property
+    def ca_file(self) -> Path:
+        """The trust anchor for this certificate (itself: it is self-signed)."""
+        return self.cert_file
+
+
+@functools.cache
+def server_identity(
+    key_type: Literal["rsa", "ecdsa"] = "rsa", common_name: str = SERVER_NAME
+) -> ServerIdentity:
+    """A self-signed demo certificate (RSA-2048 or ECDSA P-256) for localhost and 127.0.0.1.
+
+    Generated once per process. It is its own trust anchor: give ``ca_file`` to the client.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    if key_type == "rsa":
+        private_key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    elif key_type == "ecdsa":
+        private_key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        raise OpenSSLPeerError(f"key_type must be 'rsa' or 'ecdsa', not {key_type!r}")
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "httpslab demo (not for real use)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(common_name), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+            critical=False,
+        )
+        .sign(private_key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+    key_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    stem = f"{common_name}-{key_type}"
+    cert_file = _scratch_dir() / f"{stem}.crt.pem"
+    key_file = _scratch_dir() / f"{stem}.key.pem"
+    cert_file.write_bytes(cert_pem)
+    key_file.write_bytes(key_pem)
+    key_file.chmod(0o600)
+    return ServerIdentity(
+        key_type,
+        private_key,
+        certificate.public_bytes(serialization.Encoding.DER),
+        cert_pem,
+        key_pem,
+        cert_file,
+        key_file,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Cleartext handshake parsing (just enough to read the start of a recording)
+# --------------------------------------------------------------------------------------
+def cleartext_handshake_messages(stream: bytes) -> list[tuple[HandshakeType | int, bytes]]:
+    """The (msg_type, body) of each handshake message before the first ChangeCipherSpec.
+
+    ``stream`` is one direction of a TLS 1.2 connection, from its first byte. Records
+    (RFC 5246 §6.2.1) are reassembled; parsing stops at ChangeCipherSpec (after which the
+    handshake is encrypted) or at the end of the data. Raises DecodeError on garbage.
+    """
+    handshake_bytes = bytearray()
+    position = 0
+    while position + 5 <= len(stream):
+        content_type = stream[position]
+        length = int.from_bytes(stream[position + 3 : position + 5], "big")
+        fragment = stream[position + 5 : position + 5 + length]
+        if len(fragment) < length:
+            break
+        position += 5 + length
+        if content_type == ContentType.CHANGE_CIPHER_SPEC:
+            break
+        if content_type == ContentType.HANDSHAKE:
+            handshake_bytes += fragment
+        elif content_type != ContentType.ALERT:
+            raise DecodeError(f"unexpected cleartext record of content type {content_type}")
+    messages: list[tuple[HandshakeType | int, bytes]] = []
+    offset = 0
+    while offset + 4 <= len(handshake_bytes):
+        msg_type = handshake_bytes[offset]
+        length = int.from_bytes(handshake_bytes[offset + 1 : offset + 4], "big")
+        body = bytes(handshake_bytes[offset + 4 : offset + 4 + length])
+        if len(body) < length:
+            break
+        try:
+            typed: HandshakeType | int = HandshakeType(msg_type)
+        except ValueError:
+            typed = msg_type
+        messages.append((typed, body))
+        offset += 4 + length
+    return messages
+
+
+def client_hello_random(client_to_server: bytes) -> bytes:
+    """ClientHello.random: bytes 11..43 of the first record (5 record + 4 handshake + 2 version)."""
+    if len(client_to_server) < 43 or client_to_server[0] != ContentType.HANDSHAKE:
+        raise DecodeError("the stream does not start with a handshake record holding a ClientHello")
+    if client_to_server[5] != HandshakeType.CLIENT_HELLO:
+        raise DecodeError(f"the first handshake message is type {client_to_server[5]}, not ClientHello")
+    return client_to_server[11:43]
+
+
+def server_dh_prime(server_to_client: bytes) -> int | None:
+    """The prime p of a DHE ServerKeyExchange (RFC 5246 §7.4.3), or None if there is none."""
+    for msg_type, body in cleartext_handshake_messages(server_to_client):
+        if msg_type == HandshakeType.SERVER_KEY_EXCHANGE:
+            if len(body) < 2:
+                raise DecodeError("ServerKeyExchange too short for dh_p")
+            p_length = int.from_bytes(body[:2], "big")
+            if len(body) < 2 + p_length:
+                raise DecodeError("ServerKeyExchange truncated inside dh_p")
+            return int.from_bytes(body[2 : 2 + p_length], "big")
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Python ssl peers through the recording relay
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SessionEndpoint:
+    """What OpenSSL reported on one side: ``SSLSocket.cipher()`` and ``.version()``."""
+
+    cipher: tuple[str, str, int] | None
+    version: str | None
+
+
+@dataclass(frozen=True)
+class RecordedSession:
+    """A TLS 1.2 session between two real OpenSSL peers, as seen on the wire and by the ends."""
+
+    suite: CipherSuite
+    #: every byte the client sent / the server sent, as a passive eavesdropper sees them
+    client_to_server: bytes = field(repr=False)
+    server_to_client: bytes = field(repr=False)
+    #: the NSS key log OpenSSL wrote for the client (CLIENT_RANDOM line)
+    keylog_text: str = field(repr=False)
+    server_private_key: Any = field(repr=False, compare=False)
+    server_cert_der: bytes = field(repr=False)
+    app_data_client: bytes = field(repr=False)
+    app_data_server: bytes = field(repr=False)
+    ems: bool = True
+    etm: bool = True
+    dh_group: str | None = None
+    ecdh_curve: str | None = None
+    client_cert: bool = False
+    client_cert_der: bytes | None = field(default=None, repr=False)
+    client_private_key: Any = field(default=None, repr=False, compare=False)
+    #: what OpenSSL reported: ``(name, protocol, secret bits)`` and ``"TLSv1.2"``
+    negotiated_cipher: tuple[str, str, int] | None = None
+    negotiated_version: str | None = None
+    server_endpoint: SessionEndpoint | None = None
+    #: what the client / server read from the other side (equal to the app data sent)
+    client_received: bytes = field(default=b"", repr=False)
+    server_received: bytes = field(default=b"", repr=False)
+
+    @property
+    def client_random(self) -> bytes:
+        return client_hello_random(self.client_to_server)
+
+    @property
+    def keylog(self) -> KeyLog:
+        return KeyLog.parse(self.keylog_text)
+
+    @property
+    def master_secret(self) -> bytes:
+        """The 48-byte master secret OpenSSL logged for this session."""
+        return self.keylog.master_secret_for(self.client_random)
+
+
+def _tls12_context(
+    purpose: ssl.Purpose, openssl_name: str, *, ems: bool, etm: bool, tickets: bool
+) -> ssl.SSLContext:
+    protocol = ssl.PROTOCOL_TLS_SERVER if purpose is ssl.Purpose.CLIENT_AUTH else ssl.PROTOCOL_TLS_CLIENT
+    context = ssl.SSLContext(protocol)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.set_ciphers(openssl_name)
+    except ssl.SSLError as exc:
+        raise OpenSSLPeerError(f"OpenSSL refuses the cipher string {openssl_name!r}: {exc}") from exc
+    if not ems:
+        context.options |= OP_NO_EXTENDED_MASTER_SECRET
+    if not etm:
+        context.options |= OP_NO_ENCRYPT_THEN_MAC
+    if not tickets:
+        context.options |= ssl.OP_NO_TICKET
+    return context
+
+
+def _recv_exactly(sock: ssl.SSLSocket, length: int) -> bytes:
+    data = bytearray()
+    while len(data) < length:
+        chunk = sock.recv(length - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def record_session(
+    suite: str | CipherSuite,
+    *,
+    ems: bool = True,
+    etm: bool = True,
+    dh_group: str = "ffdhe2048",
+    ecdh_curve: str | None = None,
+    app_data_client: bytes = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    app_data_server: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, HTTPS!",
+    client_cert: bool = False,
+    tickets: bool = True,
+    tamper: Tamper | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RecordedSession:
+    """Run a real TLS 1.2 session (Python ``ssl`` on both ends) through a recording relay.
+
+    The client sends ``app_data_client``, the server answers ``app_data_server``, then both
+    close with close_notify. ``ems``/``etm`` False turn off the RFC 7627 / RFC 7366
+    extensions on both sides; ``dh_group`` picks the DHE group ('ffdhe2048' or 'modp2048');
+    ``ecdh_curve`` pins the ECDHE curve (e.g. 'prime256v1'; default: OpenSSL's, X25519).
+    Raises OpenSSLPeerError (with both sides' errors) if the session fails; never hangs
+    longer than about ``timeout`` seconds.
+    """
+    cipher_suite = parse_suite_name(suite)
+    info = suite_info(cipher_suite)
+    identity = server_identity("ecdsa" if info.authentication == "ECDSA" else "rsa")
+
+    server_context = _tls12_context(
+        ssl.Purpose.CLIENT_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    server_context.load_cert_chain(identity.cert_file, identity.key_file)
+    chosen_dh_group: str | None = None
+    if info.key_exchange == "DHE":
+        chosen_dh_group = _canonical_dh_group(dh_group)
+        server_context.load_dh_params(str(dh_parameters_file(chosen_dh_group)))
+    if info.key_exchange == "ECDHE" and ecdh_curve is not None:
+        try:
+            server_context.set_ecdh_curve(ecdh_curve)
+        except (ValueError, ssl.SSLError) as exc:
+            raise OpenSSLPeerError(f"unknown ECDH curve {ecdh_curve!r}") from exc
+
+    client_context = _tls12_context(
+        ssl.Purpose.SERVER_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    client_context.load_verify_locations(cadata=identity.cert_pem.decode("ascii"))
+    client_identity: ServerIdentity | None = None
+    if client_cert:
+        client_identity = server_identity("rsa", "httpslab-demo-client")
+        client_context.load_cert_chain(client_identity.cert_file, client_identity.key_file)
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
+
+    keylog_dir = Path(tempfile.mkdtemp(prefix="httpslab-keylog-", dir=_scratch_dir()))
+    keylog_path = keylog_dir / "sslkeylog.txt"
+    client_context.keylog_filename = str(keylog_path)
+
+    server_result: dict[str, Any] = {}
+    client_result: dict[str, Any] = {}
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        listener.settimeout(timeout)
+        server_port = listener.getsockname()[1]
+
+        def run_server() -> None:
+            try:
+                conn, _ = listener.accept()
+                conn.settimeout(timeout)
+                with server_context.wrap_socket(conn, server_side=True) as tls:
+                    server_result["received"] = _recv_exactly(tls, len(app_data_client))
+                    tls.sendall(app_data_server)
+                    server_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
+                    plain = tls.unwrap()
+                    plain.close()
+            except BaseException as exc:
+                server_result["error"] = exc
+
+        relay = RecordingRelay((LOOPBACK, server_port), tamper=tamper)
+        with relay:
+            server_thread = threading.Thread(target=run_server, name="httpslab-ssl-server", daemon=True)
+            server_thread.start()
+            try:
+                raw = socket.create_connection(relay.address, timeout=timeout)
+                raw.settimeout(timeout)
+                with client_context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
+                    tls.sendall(app_data_client)
+                    client_result["received"] = _recv_exactly(tls, len(app_data_server))
+                    client_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
+                    plain = tls.unwrap()
+                    plain.close()
+            except BaseException as exc:
+                client_result["error"] = exc
+                relay.close()  # wake the server up: its peer is gone
+            server_thread.join(timeout + 1.0)
+            if server_thread.is_alive():
+                relay.close()
+                listener.close()
+                server_thread.join(2.0)
+                server_result.setdefault("error", TimeoutError("the ssl server thread did not finish"))
+            if "error" not in client_result and "error" not in server_result:
+                try:
+                    relay.wait_closed(timeout)
+                except TimeoutError as exc:
+                    client_result["error"] = exc
+            client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
+    finally:
+        listener.close()
+
+    if "error" in client_result or "error" in server_result:
+        raise OpenSSLPeerError(
+            f"the {cipher_suite.name} session failed: client: {client_result.get('error')!r}; "
+            f"server: {server_result.get('error')!r}"
+        ) from client_result.get("error") or server_result.get("error")
+
+    try:
+        keylog_text = keylog_path.read_text(encoding="ascii")
+    except OSError as exc:
+        raise OpenSSLPeerError(f"OpenSSL wrote no key log: {exc}") from exc
+    finally:
+        shutil.rmtree(keylog_dir, ignore_errors=True)
+
+    client_endpoint: SessionEndpoint = client_result["endpoint"]
+    return RecordedSession(
+        suite=cipher_suite,
+        client_to_server=client_to_server,
+        server_to_client=server_to_client,
+        keylog_text=keylog_text,
+        server_private_key=identity.private_key,
+        server_cert_der=identity.cert_der,
+        app_data_client=bytes(app_data_client),
+        app_data_server=bytes(app_data_server),
+        ems=ems,
+        etm=etm,
+        dh_group=chosen_dh_group,
+        ecdh_curve=ecdh_curve if info.key_exchange == "ECDHE" else None,
+        client_cert=client_cert,
+        client_cert_der=client_identity.cert_der if client_identity else None,
+        client_private_key=client_identity.private_key if client_identity else None,
+        negotiated_cipher=client_endpoint.cipher,
+        negotiated_version=client_endpoint.version,
+        server_endpoint=server_result["endpoint"],
+        client_received=client_result["received"],
+        server_received=server_result["received"],
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The openssl command-line tools
+# --------------------------------------------------------------------------------------
+def _openssl_binary() -> str:
+    binary = shutil.which("openssl")
+    if binary is None:
+        raise OpenSSLPeerError("the openssl command is not on the PATH")
+    return binary
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return int(probe.getsockname()[1])
+
+
+class OpenSSLServer:
+    """A running ``openssl s_server`` (see :func:`openssl_s_server`)."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, identity: ServerIdentity, args: list[str]
+    ):
+        self.process = process
+        self.port = port
+        self.identity = identity
+        self.args = args
+        self._output = bytearray()
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read_output, name="s_server-output", daemon=True)
+        self._reader.start()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (LOOPBACK, self.port)
+
+    @property
+    def ca_file(self) -> Path:
+        return self.identity.ca_file
+
+    def _read_output(self) -> None:
+        assert self.process.stdout is not None
+        for line in iter(self.process.stdout.readline, b""):
+            with self._lock:
+                self._output += line
+            if line.strip() == b"ACCEPT":
+                self._ready.set()
+        self._ready.set()  # the process ended: stop waiting either way
+
+    @property
+    def output(self) -> str:
+        """Everything s_server printed so far (stdout and stderr together)."""
+        with self._lock:
+            return self._output.decode("utf-8", "replace")
+
+    def send(self, data: bytes) -> None:
+        """Write to s_server's standard input (sent to the client when not in -www mode)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def _wait_ready(self, timeout: float) -> None:
+        if not self._ready.wait(timeout) or self.process.poll() is not None:
+            raise OpenSSLPeerError(f"openssl s_server did not start: {' '.join(self.args)}\n{self.output}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self._reader.join(5)
+
+
+def _suite_args(suite: str | CipherSuite | None) -> tuple[list[str], Literal["rsa", "ecdsa"], str | None]:
+    if suite is None:
+        return [], "rsa", None
+    info = suite_info(parse_suite_name(suite))
+    return (
+        ["-cipher", info.openssl_name],
+        "ecdsa" if info.authentication == "ECDSA" else "rsa",
+        info.key_exchange,
+    )
+
+
+@contextlib.contextmanager
+def openssl_s_server(
+    suite: str | CipherSuite | None = None,
+    *,
+    key_type: Literal["rsa", "ecdsa"] | None = None,
+    dh_group: str | None = None,
+    www: bool = True,
+    no_etm: bool = False,
+    keylog_file: str | os.PathLike[str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Iterator[OpenSSLServer]:
+    """Run ``openssl s_server -accept 127.0.0.1:PORT -tls1_2 ...`` until the block ends.
+
+    ``suite`` pins ``-cipher`` (and picks an ECDSA certificate for ECDSA suites unless
+    ``key_type`` says otherwise). ``dh_group`` passes ``-dhparam`` with that group; without
+    it s_server picks its automatic group. ``www`` answers ``GET /`` with a status page.
+    """
+    binary = _openssl_binary()
+    suite_args, default_key_type, _ = _suite_args(suite)
+    identity = server_identity(key_type or default_key_type)
+    last_error: OpenSSLPeerError | None = None
+    for _attempt in range(3):  # the free port can be taken between probing and binding
+        port = _free_port()
+        args = [
+            binary,
+            "s_server",
+            "-accept",
+            f"{LOOPBACK}:{port}",
+            "-cert",
+            str(identity.cert_file),
+            "-key",
+            str(identity.key_file),
+            "-tls1_2",
+            *suite_args,
+        ]
+        if dh_group is not None:
+            args += ["-dhparam", str(dh_parameters_file(dh_group))]
+        if www:
+            args.append("-www")
+        if no_etm:
+            args.append("-no_etm")
+        if keylog_file is not None:
+            args += ["-keylogfile", os.fspath(keylog_file)]
+        args += list(extra_args)
+        process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        server = OpenSSLServer(process, port, identity, args)
+        try:
+            server._wait_ready(timeout)
+        except OpenSSLPeerError as exc:
+            server.stop()
+            last_error = exc
+            if "Address already in use" in server.output:
+                continue
+            raise
+        try:
+            yield server
+        finally:
+            server.stop()
+        return
+    assert last_error is not None
+    raise last_error
+
+
+@dataclass(frozen=True)
+class SClientResult:
+    """The outcome of one ``openssl s_client`` run."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def openssl_s_client(
+    port: int,
+    *,
+    suite: str | CipherSuite | None = None,
+    input: bytes = b"",
+    servername: str = SERVER_NAME,
+    cafile: str | os.PathLike[str] | None = None,
+    host: str = LOOPBACK,
+    no_etm: bool = False,
+    ign_eof: bool = True,
+    keylog_file: str | os.PathLike[str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = DEFAULT_TIMEOUT,
+) -> SClientResult:
+    """Run ``openssl s_client -connect 127.0.0.1:PORT -tls1_2 ...`` with ``input`` piped in.
+
+    The certificate is checked against ``cafile`` (default: the demo RSA certificate) with
+    ``-verify_return_error``. With ``ign_eof`` (the default) s_client waits for the server
+    to close after the input ends, so a ``-www`` server's answer is in ``stdout``.
+    """
+    from .relay import _is_loopback
+
+    if not _is_loopback(host):
+        raise OpenSSLPeerError(f"s_client only connects to loopback here, not {host!r}")
+    binary = _openssl_binary()
+    suite_args, default_key_type, _ = _suite_args(suite)
+    ca = cafile if cafile is not None else server_identity(default_key_type).ca_file
+    args = [
+        binary,
+        "s_client",
+        "-connect",
+        f"{host}:{port}",
+        "-tls1_2",
+        *suite_args,
+        "-servername",
+        servername,
+        "-CAfile",
+        os.fspath(ca),
+        "-verify_return_error",
+    ]
+    if no_etm:
+        args.append("-no_etm")
+    if ign_eof:
+        args.append("-ign_eof")
+    if keylog_file is not None:
+        args += ["-keylogfile", os.fspath(keylog_file)]
+    args += list(extra_args)
+    try:
+        completed = subprocess.run(args, input=input, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise OpenSSLPeerError(
+            f"openssl s_client did not finish within {timeout} s: {' '.join(args)}"
+        ) from exc
+    return SClientResult(
+        args,
+        completed.returncode,
+        completed.stdout.decode("utf-8", "replace"),
+        completed.stderr.decode("utf-8", "replace"),
+    )
+
+
+def wait_for(condition: Any, timeout: float = DEFAULT_TIMEOUT, interval: float = 0.02) -> bool:
+    """Poll ``condition()`` until it is true or ``timeout`` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = bool(condition())
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
