@@ -1,0 +1,172 @@
+"""Pictures of a certificate chain and of its verification report (matplotlib).
+
+``draw_chain(report)`` draws one box per certificate (subject, issuer, validity, key type),
+the trust anchor on top and the leaf at the bottom, an arrow for each signature link, and
+beside each box the checks made on that certificate. Failed checks, boxes and links are red.
+The computation lives in :mod:`httpslab.pki`; this module only draws.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from httpslab.pki.verify import VerificationReport, _key_description, describe
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["FAILED_COLOUR", "PASSED_COLOUR", "draw_chain"]
+
+FAILED_COLOUR = "#d62728"
+PASSED_COLOUR = "#2ca02c"
+_NEUTRAL = "#444444"
+
+_BOX_WIDTH = 4.2
+_BOX_HEIGHT = 1.3
+_GAP = 0.9
+
+
+def _issuer_label(report: VerificationReport, depth: int) -> str:
+    certificate = report.chain[depth]
+    names = [attribute.value for attribute in certificate.issuer if attribute.oid.dotted_string == "2.5.4.3"]
+    return str(names[0]) if names else certificate.issuer.rfc4514_string()
+
+
+def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
+    """Draw ``report.chain`` with each certificate's checks; failures in red. Returns ``ax``.
+
+    Artists carry ids: ``cert-<depth>`` for boxes, ``link-<depth>`` for the arrow from the
+    issuer at depth+1 to the certificate at depth, ``check-<depth>-<n>`` for check labels.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    count = max(len(report.chain), 1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 1.9 * (count + 1)))
+    ax.set_axis_off()
+
+    def top_of(depth: int) -> float:
+        return depth * (_BOX_HEIGHT + _GAP)
+
+    chain_checks: dict[int | None, list[Any]] = {}
+    for check in report.checks:
+        chain_checks.setdefault(check.depth, []).append(check)
+
+    for depth, certificate in enumerate(report.chain):
+        checks_here = chain_checks.get(depth, [])
+        failed = any(not check.passed for check in checks_here)
+        y = top_of(depth)
+        is_anchor = report.path_complete and depth == len(report.chain) - 1
+        box = FancyBboxPatch(
+            (0, y),
+            _BOX_WIDTH,
+            _BOX_HEIGHT,
+            boxstyle="round,pad=0.05",
+            facecolor="#fdecea" if failed else ("#eef6ee" if is_anchor else "white"),
+            edgecolor=FAILED_COLOUR if failed else PASSED_COLOUR,
+            linewidth=2,
+            gid=f"cert-{depth}",
+        )
+        ax.add_patch(box)
+        role = "trust anchor" if is_anchor else ("leaf" if depth == 0 else "intermediate")
+        lines = [
+            f"{describe(certificate)}  [{role}]",
+            f"issuer: {_issuer_label(report, depth)}",
+            f"valid {certificate.not_valid_before_utc:%Y-%m-%d} → {certificate.not_valid_after_utc:%Y-%m-%d}",
+            f"key: {_key_description(certificate)}",
+        ]
+        ax.text(
+            0.15,
+            y + _BOX_HEIGHT / 2,
+            "\n".join(lines),
+            va="center",
+            ha="left",
+            fontsize=8.5,
+            family="monospace",
+        )
+        for index, check in enumerate(checks_here):
+            ax.text(
+                _BOX_WIDTH + 0.4,
+                y + _BOX_HEIGHT - 0.15 - index * 0.22,
+                f"{'✓' if check.passed else '✗'} {check.name}",
+                va="top",
+                ha="left",
+                fontsize=8,
+                color=PASSED_COLOUR if check.passed else FAILED_COLOUR,
+                gid=f"check-{depth}-{index}",
+            )
+
+    # signature links: from the issuer (above) down to the certificate it signed
+    signatures = {check.depth: check for check in report.checks if check.name == "signature"}
+    for depth in range(len(report.chain) - 1):
+        check = signatures.get(depth)
+        colour = _NEUTRAL if check is None else (PASSED_COLOUR if check.passed else FAILED_COLOUR)
+        arrow = FancyArrowPatch(
+            (_BOX_WIDTH / 2, top_of(depth + 1) - 0.05),
+            (_BOX_WIDTH / 2, top_of(depth) + _BOX_HEIGHT + 0.08),
+            arrowstyle="-|>",
+            mutation_scale=15,
+            color=colour,
+            linewidth=2,
+            gid=f"link-{depth}",
+        )
+        ax.add_patch(arrow)
+        ax.text(
+            _BOX_WIDTH / 2 + 0.1, top_of(depth) + _BOX_HEIGHT + _GAP / 2, "signs", fontsize=8, color=colour
+        )
+
+    if not report.path_complete and report.chain:
+        # the missing link to a trust anchor
+        y = top_of(len(report.chain))
+        ax.add_patch(
+            FancyBboxPatch(
+                (0, y),
+                _BOX_WIDTH,
+                _BOX_HEIGHT * 0.6,
+                boxstyle="round,pad=0.05",
+                facecolor="white",
+                edgecolor=FAILED_COLOUR,
+                linestyle="--",
+                linewidth=2,
+                gid="missing-anchor",
+            )
+        )
+        ax.text(
+            0.15,
+            y + _BOX_HEIGHT * 0.3,
+            "? no trust anchor reached",
+            va="center",
+            fontsize=9,
+            color=FAILED_COLOUR,
+        )
+        ax.add_patch(
+            FancyArrowPatch(
+                (_BOX_WIDTH / 2, y - 0.05),
+                (_BOX_WIDTH / 2, top_of(len(report.chain) - 1) + _BOX_HEIGHT + 0.08),
+                arrowstyle="-|>",
+                mutation_scale=15,
+                color=FAILED_COLOUR,
+                linestyle="--",
+                gid=f"link-{len(report.chain) - 1}",
+            )
+        )
+
+    for index, check in enumerate(chain_checks.get(None, [])):
+        ax.text(
+            index * 1.6,
+            -0.5,
+            f"{'✓' if check.passed else '✗'} {check.name}",
+            fontsize=8.5,
+            va="top",
+            color=PASSED_COLOUR if check.passed else FAILED_COLOUR,
+            gid=f"check-chain-{index}",
+        )
+
+    rows = count + (0 if report.path_complete else 1)
+    ax.set_xlim(-0.3, _BOX_WIDTH + 5.5)
+    ax.set_ylim(-1.0, top_of(rows) + 0.2)
+    error = report.error
+    title = "VALID" if report.ok else f"REJECTED at '{error.name}'" if error else "REJECTED"
+    ax.set_title(title, color=PASSED_COLOUR if report.ok else FAILED_COLOUR, fontsize=12, loc="left")
+    return ax
