@@ -484,20 +484,23 @@ _TYPED_EXTENSIONS: dict[int, Any] = {
 }
 
 
+def _check_no_duplicates(extensions: Sequence[Extension], error: type[Exception]) -> None:
+    # RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same type."
+    # (A peer that breaks it gets illegal_parameter, as OpenSSL sends and RFC 8446 §4.2 asks.)
+    seen: set[int] = set()
+    for extension in extensions:
+        if int(extension.type) in seen:
+            raise error(f"extension {_text(extension.type)} appears twice")
+        seen.add(int(extension.type))
+
+
 def _normalize_extensions(extensions: Sequence[Any] | None) -> tuple[Extension, ...] | None:
     if extensions is None:
         return None
-    normalized: list[Extension] = []
-    seen: set[int] = set()
-    for extension in extensions:
-        if isinstance(extension, tuple):  # (type, bytes) shorthand
-            extension = RawExtension(*extension)
-        if int(extension.type) in seen:
-            # RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same type."
-            raise LocalProtocolError(f"extension {_text(extension.type)} appears twice")
-        seen.add(int(extension.type))
-        normalized.append(extension)
-    return tuple(normalized)
+    # (type, bytes) is shorthand for a RawExtension
+    normalized = tuple(RawExtension(*ext) if isinstance(ext, tuple) else ext for ext in extensions)
+    _check_no_duplicates(normalized, LocalProtocolError)
+    return normalized
 
 
 def pull_extension(buf: Buffer) -> Extension:
@@ -522,17 +525,8 @@ def _pull_extensions(buf: Buffer) -> tuple[Extension, ...] | None:
     """The optional extensions block at the end of a hello: absent (None) or a list."""
     if buf.eof():
         return None
-    extensions: list[Extension] = []
-    seen: set[int] = set()
-    with buf.pull_block(2):
-        while not buf.eof():
-            extension = pull_extension(buf)
-            if int(extension.type) in seen:
-                # RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same
-                # type." (OpenSSL answers illegal_parameter, as RFC 8446 §4.2 asks.)
-                raise IllegalParameter(f"extension {_text(extension.type)} appears twice")
-            seen.add(int(extension.type))
-            extensions.append(extension)
+    extensions = buf.pull_list(2, pull_extension)
+    _check_no_duplicates(extensions, IllegalParameter)
     return tuple(extensions)
 
 
@@ -615,9 +609,10 @@ class _HelloExtensions(_Describable):
 # ---------------------------------------------------------------------------------------
 
 
-def _check_random(random: bytes, error: type[Exception]) -> None:
+def _check_random(random: bytes) -> None:
+    # decoding always reads exactly 32 bytes; only a constructor can be handed another length
     if len(random) != RANDOM_LENGTH:
-        raise error(f"random must be {RANDOM_LENGTH} bytes, not {len(random)}")
+        raise LocalProtocolError(f"random must be {RANDOM_LENGTH} bytes, not {len(random)}")
 
 
 def _check_session_id(session_id: bytes, error: type[Exception]) -> None:
@@ -658,7 +653,7 @@ class ClientHello(_HelloExtensions):
     extensions: Sequence[Extension | tuple[int, bytes]] | None = ()
 
     def __post_init__(self) -> None:
-        _check_random(self.random, LocalProtocolError)
+        _check_random(self.random)
         _check_session_id(self.session_id, LocalProtocolError)
         suites = tuple(_known(CipherSuite, int(suite)) for suite in self.cipher_suites)
         compressions = tuple(_known(CompressionMethod, int(method)) for method in self.compression_methods)
@@ -693,7 +688,7 @@ def pull_client_hello(buf: Buffer) -> ClientHello:
 
 
 def push_client_hello(buf: Buffer, hello: ClientHello) -> None:
-    with _span(buf, "client_version"):
+    with _span(buf, "legacy_version"):
         buf.push_uint16(hello.legacy_version)
     with _span(buf, "random"):
         buf.push_bytes(hello.random)
@@ -723,7 +718,7 @@ class ServerHello(_HelloExtensions):
     extensions: Sequence[Extension | tuple[int, bytes]] | None = ()
 
     def __post_init__(self) -> None:
-        _check_random(self.random, LocalProtocolError)
+        _check_random(self.random)
         _check_session_id(self.session_id, LocalProtocolError)
         object.__setattr__(self, "legacy_version", _known(ProtocolVersion, int(self.legacy_version)))
         object.__setattr__(self, "cipher_suite", _known(CipherSuite, int(self.cipher_suite)))
@@ -752,7 +747,7 @@ def pull_server_hello(buf: Buffer) -> ServerHello:
 
 
 def push_server_hello(buf: Buffer, hello: ServerHello) -> None:
-    with _span(buf, "server_version"):
+    with _span(buf, "legacy_version"):
         buf.push_uint16(hello.legacy_version)
     with _span(buf, "random"):
         buf.push_bytes(hello.random)
@@ -908,7 +903,7 @@ class ServerKeyExchange(_Describable):
         """The params' fields, then the signature."""
         return [
             *self.params.describe(),
-            ("signature_scheme", _text(self.scheme)),
+            ("scheme", _text(self.scheme)),
             ("signature", _text(self.signature)),
         ]
 
@@ -951,7 +946,7 @@ def pull_server_key_exchange(buf: Buffer, key_exchange: str | None) -> ServerKey
 def push_server_key_exchange(buf: Buffer, message: ServerKeyExchange) -> None:
     with _span(buf, "params"):
         _push_params(buf, message.params)
-    with _span(buf, "signature_scheme"):
+    with _span(buf, "scheme"):
         buf.push_uint16(message.scheme)
     with _span(buf, "signature"):
         buf.push_opaque(2, message.signature)
@@ -1071,8 +1066,7 @@ def pull_client_key_exchange(buf: Buffer, key_exchange: str | None) -> ClientKey
 
 
 def push_client_key_exchange(buf: Buffer, message: ClientKeyExchange) -> None:
-    name = {"RSA": "encrypted_premaster_secret", "DHE": "dh_Yc", "ECDHE": "ecdh_Yc"}[message.key_exchange]
-    with _span(buf, name):
+    with _span(buf, "exchange_keys"):
         buf.push_opaque(_CKE_LENGTH_SIZE[message.key_exchange], message.exchange_keys)
 
 
@@ -1095,7 +1089,7 @@ def pull_certificate_verify(buf: Buffer) -> CertificateVerify:
 
 
 def push_certificate_verify(buf: Buffer, message: CertificateVerify) -> None:
-    with _span(buf, "signature_scheme"):
+    with _span(buf, "scheme"):
         buf.push_uint16(message.scheme)
     with _span(buf, "signature"):
         buf.push_opaque(2, message.signature)
@@ -1136,7 +1130,7 @@ def pull_new_session_ticket(buf: Buffer) -> NewSessionTicket:
 
 
 def push_new_session_ticket(buf: Buffer, message: NewSessionTicket) -> None:
-    with _span(buf, "ticket_lifetime_hint"):
+    with _span(buf, "lifetime_hint"):
         buf.push_uint32(message.lifetime_hint)
     with _span(buf, "ticket"):
         buf.push_opaque(2, message.ticket)
@@ -1240,7 +1234,9 @@ def field_spans(message: HandshakeMessage) -> list[FieldSpan]:
     """Byte ranges of the fields of ``encode_handshake(message)`` (header included).
 
     Because decoding is exact, the ranges also label the bytes a message was decoded from.
-    Nested fields (extensions, certificates) come after the field that holds them.
+    Span names are the field names of ``describe()`` plus the header (``msg_type``,
+    ``length``, ``body``) and nested items (``extension SERVER_NAME``, ``certificate[0]``),
+    which come after the field that holds them.
     """
     buf = _SpanRecorder()
     push_handshake(buf, message)
