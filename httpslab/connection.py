@@ -1,0 +1,1503 @@
+"""Sans-I/O TLS 1.2 client and server connections (RFC 5246), in the h11 / aioquic pattern.
+
+A connection never touches a socket. Feed it the bytes that arrived with
+:meth:`~TLSConnection.receive_data` (it returns the :class:`Event` objects they produced) and
+send what :meth:`~TLSConnection.data_to_send` returns::
+
+    client = ClientConnection(TLSConfig(server_name="localhost", cafile="ca.pem"))
+    client.start_handshake()
+    sock.sendall(client.data_to_send())
+    for event in client.receive_data(sock.recv(65536)): ...
+
+The handshake follows the transition table of :mod:`httpslab.state` (anything not in it is
+unexpected_message). It supports every suite of :data:`httpslab.suites.SUITES`: RSA key
+exchange, DHE (RFC 7919 groups), ECDHE (X25519, P-256; RFC 8422); RSA-PSS, RSA-PKCS#1 and
+ECDSA signatures on ServerKeyExchange and CertificateVerify; the extended master secret
+(RFC 7627) and encrypt-then-MAC (RFC 7366) as OpenSSL negotiates them; renegotiation_info
+(RFC 5746, we never renegotiate); server_name (RFC 6066 §3, never for an IP literal);
+mutual TLS. Certificates are checked with :func:`httpslab.pki.verify.verify_chain`.
+
+Errors: any problem queues the fatal alert that matches it in :meth:`data_to_send`, moves
+the connection to ``State.ERROR``, wipes its keys, and raises from :meth:`receive_data` a
+:class:`~httpslab.errors.RemoteProtocolError` carrying ``.alert`` (a received fatal alert
+raises :class:`~httpslab.errors.AlertReceived`). The conversion of errors happens in one
+place, :meth:`TLSConnection.receive_data`. No application data is delivered after a failure.
+
+Close: :meth:`close` queues close_notify; on receiving close_notify the connection answers
+with its own and reports :class:`ConnectionClosed`. After either, the record keys are wiped
+and the master secret is dropped from the connection. **The transcript keeps a copy of the
+session secrets** (``TLSConfig.keep_secrets=True``, the default) because the notebooks
+show them; pass ``keep_secrets=False`` to keep none.
+
+Replaceable primitives: :class:`Primitives` lets a lab plug a learner's function in for the
+RSA premaster encryption, the DH / ECDH shared secret, the PRF or the record protection; the
+connection calls through it (no monkey-patching).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from . import keyexchange, keyschedule
+from .enums import (
+    AlertDescription,
+    AlertLevel,
+    CipherSuite,
+    ClientCertificateType,
+    ContentType,
+    ECPointFormat,
+    HandshakeType,
+    NamedGroup,
+    ProtocolVersion,
+    SignatureScheme,
+)
+from .errors import (
+    AlertReceived,
+    BadCertificate,
+    CertificateError,
+    DecodeError,
+    DecryptError,
+    HandshakeFailure,
+    IllegalParameter,
+    InternalError,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    TLSError,
+    UnexpectedMessage,
+)
+from .messages import (
+    Alert,
+    Certificate,
+    CertificateRequest,
+    CertificateVerify,
+    ClientHello,
+    ClientKeyExchange,
+    ECPointFormatsExtension,
+    EncryptThenMacExtension,
+    ExtendedMasterSecretExtension,
+    Finished,
+    HandshakeReader,
+    RenegotiationInfoExtension,
+    ServerDHParams,
+    ServerECDHParams,
+    ServerHello,
+    ServerHelloDone,
+    ServerKeyExchange,
+    ServerNameExtension,
+    SignatureAlgorithmsExtension,
+    SupportedGroupsExtension,
+    decode_alert,
+    decode_change_cipher_spec,
+    decode_handshake,
+    encode_alert,
+    encode_change_cipher_spec,
+    encode_handshake,
+)
+from .record import MAX_PLAINTEXT_LENGTH, Record, RecordProtection, RecordReader, fragment_data
+from .state import MessageKind, Role, State, message_name, next_states
+from .suites import SUITES, SuiteInfo, parse_suite_name, suite_info
+from .transcript import Transcript
+
+__all__ = [
+    "ApplicationData",
+    "ClientConnection",
+    "ConnectionClosed",
+    "Credential",
+    "DirectionKeys",
+    "Event",
+    "HandshakeComplete",
+    "Primitives",
+    "ServerConnection",
+    "TLSConfig",
+    "TLSConnection",
+    "WarningAlertReceived",
+]
+
+TLS12 = ProtocolVersion.TLS1_2
+_PRIVATE_KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+#: Groups a client offers by default, in order (the brief of OpenSSL 3's default list).
+DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.X25519,
+    NamedGroup.SECP256R1,
+    NamedGroup.FFDHE2048,
+    NamedGroup.FFDHE3072,
+)
+#: Signature schemes offered / accepted by default (RFC 5246 §7.4.1.4.1, RFC 8446 codes).
+DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    SignatureScheme.ECDSA_SECP256R1_SHA256,
+    SignatureScheme.ECDSA_SECP384R1_SHA384,
+    SignatureScheme.RSA_PSS_RSAE_SHA256,
+    SignatureScheme.RSA_PSS_RSAE_SHA384,
+    SignatureScheme.RSA_PKCS1_SHA256,
+    SignatureScheme.RSA_PKCS1_SHA384,
+)
+_EC_GROUPS = frozenset({NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1, NamedGroup.X448})
+_FFDHE_GROUPS = frozenset({NamedGroup.FFDHE2048, NamedGroup.FFDHE3072})
+
+
+# ============================================================================ events
+
+
+class Event:
+    """Base class of what :meth:`TLSConnection.receive_data` reports."""
+
+
+@dataclass(frozen=True)
+class HandshakeComplete(Event):
+    """Both Finished messages verified: application data may flow (RFC 5246 §7.4.9)."""
+
+    version: ProtocolVersion
+    cipher_suite: CipherSuite
+    extended_master_secret: bool
+    encrypt_then_mac: bool
+    server_name: str | None = None
+    #: the peer's certificate chain, leaf first (empty if the peer sent none)
+    peer_certificates: tuple[x509.Certificate, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationData(Event):
+    """Decrypted application data from the peer."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class WarningAlertReceived(Event):
+    """A warning-level alert other than close_notify (e.g. no_renegotiation, RFC 5246 §7.2)."""
+
+    description: AlertDescription | int
+
+
+@dataclass(frozen=True)
+class ConnectionClosed(Event):
+    """The connection is closed.
+
+    ``clean`` is True when the peer sent close_notify (RFC 5246 §7.2.1) and False when the
+    byte stream simply ended (a truncation attack looks exactly like that).
+    """
+
+    by_peer: bool
+    clean: bool
+
+
+# ============================================================================ configuration
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A certificate chain (leaf first) and the private key of its leaf."""
+
+    certificate_chain: tuple[x509.Certificate, ...]
+    private_key: PrivateKey = field(repr=False)
+
+    def __post_init__(self) -> None:
+        chain = tuple(self.certificate_chain)
+        if not chain:
+            raise CertificateError("a credential needs at least one certificate")
+        if not isinstance(self.private_key, _PRIVATE_KEY_TYPES):
+            raise CertificateError(f"unsupported private key type {type(self.private_key).__name__}")
+        if chain[0].public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ) != self.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ):
+            raise CertificateError("the private key does not belong to the first certificate of the chain")
+        object.__setattr__(self, "certificate_chain", chain)
+
+    @classmethod
+    def load(
+        cls, certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str], password: bytes | None = None
+    ) -> Credential:
+        """Load a PEM chain (leaf first) and a PEM private key, as ``load_cert_chain`` does."""
+        try:
+            chain = x509.load_pem_x509_certificates(Path(certfile).read_bytes())
+            key = serialization.load_pem_private_key(Path(keyfile).read_bytes(), password=password)
+        except (OSError, ValueError, TypeError) as exc:
+            raise CertificateError(f"cannot load {certfile} / {keyfile}: {exc}") from exc
+        if not isinstance(key, _PRIVATE_KEY_TYPES):
+            raise CertificateError(f"{keyfile} holds a {type(key).__name__}; RSA or ECDSA expected")
+        return cls(tuple(chain), key)
+
+    @property
+    def authentication(self) -> str:
+        """``"RSA"`` or ``"ECDSA"``: which suites this credential can serve."""
+        return "RSA" if isinstance(self.private_key, rsa.RSAPrivateKey) else "ECDSA"
+
+
+@dataclass(frozen=True)
+class DirectionKeys:
+    """The keys of one direction, handed to a caller's ``record_seal`` / ``record_open``."""
+
+    suite: SuiteInfo
+    key: bytes
+    iv: bytes
+    mac_key: bytes
+    encrypt_then_mac: bool
+
+
+@dataclass(frozen=True)
+class Primitives:
+    """Caller functions that replace one primitive each; ``None`` means the library's own.
+
+    - ``rsa_encrypt_premaster(public_key, premaster) -> encrypted`` (client, RSA suites;
+      default :func:`httpslab.keyexchange.rsa_encrypt_premaster`);
+    - ``rsa_decrypt_premaster(private_key, encrypted, client_version) -> premaster`` (server);
+    - ``dh_shared_secret(group, private, peer_public) -> premaster`` (DHE; ints);
+    - ``ecdh_shared_secret(group, private_key, peer_point) -> premaster`` (ECDHE);
+    - ``prf(secret, label, seed, length, hash_name) -> bytes`` (every PRF use: master secret,
+      key block, Finished);
+    - ``aead_seal(key, nonce, plaintext, aad)`` / ``aead_open(key, nonce, ciphertext, aad)``
+      (AEAD suites; passed to :class:`~httpslab.record.RecordProtection`);
+    - ``record_seal(keys, sequence_number, content_type, version, plaintext) -> fragment`` /
+      ``record_open(keys, sequence_number, content_type, version, fragment) -> plaintext``
+      (the whole record protection of any suite; ``keys`` is a :class:`DirectionKeys`).
+    """
+
+    rsa_encrypt_premaster: Callable[[rsa.RSAPublicKey, bytes], bytes] | None = None
+    rsa_decrypt_premaster: Callable[[rsa.RSAPrivateKey, bytes, int], bytes] | None = None
+    dh_shared_secret: Callable[[keyexchange.DHGroup, int, int], bytes] | None = None
+    ecdh_shared_secret: Callable[[NamedGroup, Any, bytes], bytes] | None = None
+    prf: Callable[[bytes, bytes, bytes, int, str], bytes] | None = None
+    aead_seal: Callable[[bytes, bytes, bytes, bytes], bytes] | None = None
+    aead_open: Callable[[bytes, bytes, bytes, bytes], bytes] | None = None
+    record_seal: Callable[[DirectionKeys, int, int, int, bytes], bytes] | None = None
+    record_open: Callable[[DirectionKeys, int, int, int, bytes], bytes] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TLSConfig:
+    """How a connection behaves. The defaults are what OpenSSL 3 does for TLS 1.2.
+
+    Client side: ``server_name`` is the host to check the certificate against and, unless
+    it is an IP literal, the SNI name; ``cafile`` / ``trust_anchors`` are what it trusts
+    (the system CA file if neither is given); ``credentials`` hold a client certificate.
+    Server side: ``credentials`` hold one certificate per key type (RSA and/or ECDSA);
+    ``request_client_certificate`` / ``require_client_certificate`` ask for mutual TLS and
+    ``cafile`` / ``trust_anchors`` are then what client certificates must chain to.
+    """
+
+    cipher_suites: Sequence[CipherSuite | str] = tuple(SUITES)
+    server_name: str | None = None
+    verify: bool = True
+    cafile: str | os.PathLike[str] | None = None
+    trust_anchors: Sequence[x509.Certificate] = ()
+    credentials: Sequence[Credential] = ()
+    groups: Sequence[NamedGroup] = DEFAULT_GROUPS
+    signature_schemes: Sequence[SignatureScheme] = DEFAULT_SIGNATURE_SCHEMES
+    extended_master_secret: bool = True
+    encrypt_then_mac: bool = True
+    #: client: refuse a server without renegotiation_info (RFC 5746 §4.1; OpenSSL 3 does)
+    require_secure_renegotiation: bool = True
+    #: client: signal secure renegotiation with the SCSV instead of the extension
+    renegotiation_scsv: bool = False
+    #: client: smallest DH prime accepted in a DHE ServerKeyExchange (OpenSSL 3 security level 2)
+    minimum_dh_bits: int = 2048
+    #: server: the group for DHE when the client names none (RFC 7919 §4)
+    dh_group: keyexchange.DHGroup = keyexchange.FFDHE2048
+    request_client_certificate: bool = False
+    require_client_certificate: bool = False
+    #: keep premaster / master secret / key block in ``transcript.secrets`` (for teaching)
+    keep_secrets: bool = True
+    #: ``random(n) -> n bytes`` for hello randoms and ephemeral keys (None: the OS); a seeded
+    #: source makes a notebook reproducible
+    random: Callable[[int], bytes] | None = None
+    #: certificate validity is checked at this time (None: now)
+    verify_time: Any = None
+    primitives: Primitives = Primitives()
+
+    def __post_init__(self) -> None:
+        suites = tuple(
+            parse_suite_name(s) if isinstance(s, str) else CipherSuite(s) for s in self.cipher_suites
+        )
+        for suite in suites:
+            suite_info(suite)  # LocalProtocolError for a suite httpslab does not implement
+        if not suites:
+            raise LocalProtocolError("at least one cipher suite is needed")
+        object.__setattr__(self, "cipher_suites", suites)
+        object.__setattr__(self, "credentials", tuple(self.credentials))
+        object.__setattr__(self, "groups", tuple(NamedGroup(g) for g in self.groups))
+        object.__setattr__(
+            self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes)
+        )
+        if self.require_client_certificate:
+            object.__setattr__(self, "request_client_certificate", True)
+
+    def load_trust_anchors(self) -> list[x509.Certificate]:
+        """The certificates this side trusts: ``trust_anchors`` + ``cafile`` (or the system's)."""
+        anchors = list(self.trust_anchors)
+        cafile = self.cafile
+        if cafile is None and not anchors:
+            cafile = ssl.get_default_verify_paths().cafile
+        if cafile is not None:
+            try:
+                anchors += x509.load_pem_x509_certificates(Path(cafile).read_bytes())
+            except (OSError, ValueError) as exc:
+                raise CertificateError(f"cannot read trust anchors from {cafile}: {exc}") from exc
+        return anchors
+
+    @property
+    def server_name_is_ip(self) -> bool:
+        return _is_ip(self.server_name)
+
+
+def _is_ip(name: str | None) -> bool:
+    if name is None:
+        return False
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+# ============================================================================ signatures
+
+#: scheme -> (key type, padding kind, hash); RFC 5246 §7.4.1.4.1 and RFC 8446 §4.2.3 code points
+_SCHEMES: dict[SignatureScheme, tuple[str, str, type[hashes.HashAlgorithm]]] = {
+    SignatureScheme.RSA_PKCS1_SHA1: ("RSA", "pkcs1", hashes.SHA1),
+    SignatureScheme.RSA_PKCS1_SHA256: ("RSA", "pkcs1", hashes.SHA256),
+    SignatureScheme.RSA_PKCS1_SHA384: ("RSA", "pkcs1", hashes.SHA384),
+    SignatureScheme.RSA_PKCS1_SHA512: ("RSA", "pkcs1", hashes.SHA512),
+    SignatureScheme.RSA_PSS_RSAE_SHA256: ("RSA", "pss", hashes.SHA256),
+    SignatureScheme.RSA_PSS_RSAE_SHA384: ("RSA", "pss", hashes.SHA384),
+    SignatureScheme.RSA_PSS_RSAE_SHA512: ("RSA", "pss", hashes.SHA512),
+    SignatureScheme.ECDSA_SHA1: ("ECDSA", "ecdsa", hashes.SHA1),
+    SignatureScheme.ECDSA_SECP256R1_SHA256: ("ECDSA", "ecdsa", hashes.SHA256),
+    SignatureScheme.ECDSA_SECP384R1_SHA384: ("ECDSA", "ecdsa", hashes.SHA384),
+    SignatureScheme.ECDSA_SECP521R1_SHA512: ("ECDSA", "ecdsa", hashes.SHA512),
+}
+#: RFC 5246 §7.4.1.4.1: without signature_algorithms, assume {sha1, rsa} / {sha1, ecdsa}
+_DEFAULT_PEER_SCHEMES = (SignatureScheme.RSA_PKCS1_SHA1, SignatureScheme.ECDSA_SHA1)
+
+
+def _key_kind(key: object) -> str | None:
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return "ECDSA"
+    return None
+
+
+def _padding(kind: str, hash_type: type[hashes.HashAlgorithm]) -> padding.AsymmetricPadding:
+    if kind == "pss":
+        # RFC 8446 §4.2.3: "The length of the Salt MUST be equal to the length of the digest"
+        return padding.PSS(mgf=padding.MGF1(hash_type()), salt_length=hash_type.digest_size)
+    return padding.PKCS1v15()
+
+
+def sign(private_key: PrivateKey, scheme: SignatureScheme, data: bytes) -> bytes:
+    """A TLS 1.2 ``digitally-signed`` value over ``data`` with ``scheme`` (the signer hashes)."""
+    key_type, kind, hash_type = _SCHEMES[scheme]
+    if _key_kind(private_key) != key_type:
+        raise InternalError(f"{scheme.name} needs an {key_type} key")
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        return private_key.sign(data, _padding(kind, hash_type), hash_type())
+    return private_key.sign(data, ec.ECDSA(hash_type()))
+
+
+def verify_signature(
+    public_key: object, scheme: SignatureScheme | int, signature: bytes, data: bytes, what: str
+) -> None:
+    """Check a ``digitally-signed`` value; DecryptError (decrypt_error) if it does not verify."""
+    if scheme not in _SCHEMES:
+        raise IllegalParameter(
+            f"the {what} uses signature scheme {scheme!r}, which httpslab does not implement"
+        )
+    key_type, kind, hash_type = _SCHEMES[SignatureScheme(scheme)]
+    if _key_kind(public_key) != key_type:
+        raise IllegalParameter(
+            f"the {what} is signed with {SignatureScheme(scheme).name}, which does not fit the certificate's key"
+        )
+    try:
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, data, _padding(kind, hash_type), hash_type())
+        else:
+            assert isinstance(public_key, ec.EllipticCurvePublicKey)
+            public_key.verify(signature, data, ec.ECDSA(hash_type()))
+    except (InvalidSignature, ValueError) as exc:
+        # RFC 5246 §7.2.2 decrypt_error: "a handshake cryptographic operation failed,
+        # including being unable to correctly verify a signature"
+        raise DecryptError(f"the signature on the {what} does not verify with the certificate's key") from exc
+
+
+def _choose_scheme(
+    key: PrivateKey, offered: Sequence[SignatureScheme | int], ours: Sequence[SignatureScheme]
+) -> SignatureScheme | None:
+    """Our first scheme that the peer offered and that fits ``key`` (RFC 5246 §7.4.1.4.1).
+
+    For an ECDSA key a scheme whose hash fits the curve (P-256 with SHA-256, ...) comes first:
+    TLS 1.2 does not tie the two together, but TLS 1.3 code points name both.
+    """
+    kind = _key_kind(key)
+    candidates = [s for s in (*ours, *_DEFAULT_PEER_SCHEMES) if s in offered and _SCHEMES[s][0] == kind]
+    if kind == "ECDSA" and isinstance(key, ec.EllipticCurvePrivateKey):
+        fitting = {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}.get(key.curve.key_size)
+        candidates.sort(key=lambda s: _SCHEMES[s][2] is not fitting)
+    return candidates[0] if candidates else None
+
+
+# ============================================================================ record protection
+
+
+class _CallerRecordProtection:
+    """A RecordProtection whose seal/open are a caller's functions (Primitives.record_*)."""
+
+    def __init__(self, keys: DirectionKeys, primitives: Primitives) -> None:
+        self.keys: DirectionKeys | None = keys
+        self.sequence_number = 0
+        self._seal = primitives.record_seal
+        self._open = primitives.record_open
+        self._fallback = RecordProtection(
+            keys.suite, keys.key, keys.iv, keys.mac_key, encrypt_then_mac=keys.encrypt_then_mac
+        )
+
+    def seal(self, content_type: int, version: int, plaintext: bytes) -> bytes:
+        if self.keys is None:
+            raise LocalProtocolError("this record protection was wiped (its keys are gone)")
+        if self._seal is None:
+            return self._fallback.seal(content_type, version, plaintext)
+        fragment = bytes(self._seal(self.keys, self.sequence_number, content_type, version, plaintext))
+        self.sequence_number += 1
+        return fragment
+
+    def open(self, content_type: int, version: int, fragment: bytes) -> bytes:
+        if self.keys is None:
+            raise LocalProtocolError("this record protection was wiped (its keys are gone)")
+        if self._open is None:
+            return self._fallback.open(content_type, version, fragment)
+        plaintext = self._open(self.keys, self.sequence_number, content_type, version, fragment)
+        if plaintext is None:
+            from .errors import BadRecordMac
+
+            raise BadRecordMac("record authentication failed (the caller's record_open refused it)")
+        self.sequence_number += 1
+        return bytes(plaintext)
+
+    def wipe(self) -> None:
+        self.keys = None
+        self._fallback.wipe()
+
+
+# ============================================================================ the connection
+
+
+class TLSConnection:
+    """What client and server share: records, alerts, ChangeCipherSpec, Finished, close.
+
+    Use :class:`ClientConnection` or :class:`ServerConnection`.
+    """
+
+    role: ClassVar[Role]
+
+    def __init__(self, config: TLSConfig | None = None) -> None:
+        self.config = config if config is not None else TLSConfig()
+        self.state = State.START
+        self.transcript = Transcript()
+        self.suite: SuiteInfo | None = None
+        self.version: ProtocolVersion | None = None
+        self.client_random: bytes | None = None
+        self.server_random: bytes | None = None
+        self.extended_master_secret = False
+        self.encrypt_then_mac = False
+        self.server_name: str | None = None
+        self.peer_certificates: tuple[x509.Certificate, ...] = ()
+        #: the error that ended the connection, if any
+        self.error: TLSError | None = None
+        self._records = RecordReader(plaintext=True)
+        self._handshake_reader = HandshakeReader()
+        self._handshake_log = bytearray()
+        self._outgoing = bytearray()
+        self._events: list[Event] = []
+        self._premaster_secret: bytes | None = None
+        self._master_secret: bytes | None = None
+        self._key_block: keyschedule.KeyBlock | None = None
+        self._read_protection: Any = None
+        self._write_protection: Any = None
+        self._pending_read: Any = None
+        self._pending_write: Any = None
+        self._close_notify_sent = False
+        #: the :class:`~httpslab.pki.verify.VerificationReport` of the peer's chain, once checked
+        self.verification_report: Any = None
+
+    # -- public surface -------------------------------------------------------------
+    @property
+    def peer(self) -> Role:
+        return "server" if self.role == "client" else "client"
+
+    @property
+    def handshake_complete(self) -> bool:
+        return self.state is State.CONNECTED
+
+    @property
+    def cipher_suite(self) -> CipherSuite | None:
+        return self.suite.suite if self.suite else None
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the wire since the last call (records, alerts included)."""
+        data = bytes(self._outgoing)
+        self._outgoing.clear()
+        return data
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Process bytes from the peer; return the events they produced.
+
+        ``b""`` means the byte stream ended. On a protocol error the fatal alert is queued
+        in :meth:`data_to_send` and the error is raised (flush, then handle it).
+        """
+        if self.state is State.ERROR:
+            raise LocalProtocolError(
+                "this connection already failed; it cannot be used any more"
+            ) from self.error
+        if self.state is State.CLOSED:
+            return []
+        self._events = []
+        try:
+            if not data:
+                self._end_of_stream()
+            else:
+                for record in self._records.feed(data):
+                    self._receive_record(record)
+                    if self.state in (State.CLOSED, State.ERROR):
+                        break
+        except AlertReceived as exc:
+            self._fail(exc, send_alert=False)
+            raise
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+        except InternalError as exc:
+            self._fail(exc)
+            raise
+        except ProtocolError as exc:
+            # The one place where a local error becomes a remote one (h11's rule): whatever
+            # went wrong while processing the peer's bytes was caused by those bytes.
+            remote = RemoteProtocolError(
+                str(exc.args[0]) if exc.args else type(exc).__name__, alert=exc.alert
+            )
+            self._fail(remote)
+            raise remote from exc
+        except TLSError as exc:
+            alert = (
+                AlertDescription.BAD_CERTIFICATE
+                if isinstance(exc, CertificateError)
+                else AlertDescription.INTERNAL_ERROR
+            )
+            remote = RemoteProtocolError(str(exc), alert=alert)
+            self._fail(remote)
+            raise remote from exc
+        except Exception as exc:  # a caller's primitive or a bug: never leak a bare ValueError
+            internal = InternalError(f"{type(exc).__name__}: {exc}")
+            self._fail(internal)
+            raise internal from exc
+        return self._events
+
+    def send_data(self, data: bytes) -> None:
+        """Queue application data (split into records of at most 2^14 bytes)."""
+        if self.state is not State.CONNECTED:
+            raise LocalProtocolError(f"cannot send application data in state {self.state.name}")
+        for fragment in fragment_data(ContentType.APPLICATION_DATA, bytes(data)):
+            self._write_record(ContentType.APPLICATION_DATA, fragment)
+            self.transcript.add(self.role, "application_data", "application data", fragment, encrypted=True)
+
+    def close(self) -> None:
+        """Queue close_notify (RFC 5246 §7.2.1) and wipe the keys. Safe to call twice."""
+        if self.state in (State.CLOSED, State.ERROR):
+            return
+        self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)
+        self._close_notify_sent = True
+        self.state = State.CLOSED
+        self._wipe()
+
+    # -- records ------------------------------------------------------------------
+    def _receive_record(self, record: Record) -> None:
+        raw = record.encode()
+        encrypted = self._read_protection is not None
+        if encrypted:
+            plaintext = self._read_protection.open(record.content_type, record.version, record.fragment)
+            if len(plaintext) > MAX_PLAINTEXT_LENGTH:
+                from .errors import RecordOverflow
+
+                raise RecordOverflow(f"a decrypted record of {len(plaintext)} bytes is longer than 2^14")
+            if not plaintext and record.content_type != ContentType.APPLICATION_DATA:
+                raise UnexpectedMessage(f"an empty {ContentType(record.content_type).name} record")
+        else:
+            plaintext = record.fragment
+        self.transcript.add(
+            self.peer,
+            "record",
+            f"{_content_name(record.content_type)} record",
+            raw,
+            decoded=record,
+            plaintext=plaintext,
+            ciphertext=record.fragment if encrypted else None,
+            encrypted=encrypted,
+        )
+        content_type = record.content_type
+        if content_type == ContentType.HANDSHAKE:
+            for kind, message in self._handshake_reader.feed(plaintext):
+                self._receive_handshake(kind, message, encrypted)
+                if self.state in (State.CLOSED, State.ERROR):
+                    return
+            return
+        if self._handshake_reader.has_partial_message:
+            # RFC 5246 §6.2.1 lets handshake messages span records, but nothing may come in between.
+            raise UnexpectedMessage(
+                f"a {_content_name(content_type)} record arrived in the middle of a fragmented handshake message"
+            )
+        if content_type == ContentType.ALERT:
+            self._receive_alert(plaintext, encrypted)
+        elif content_type == ContentType.CHANGE_CIPHER_SPEC:
+            decode_change_cipher_spec(plaintext)
+            self.transcript.add(self.peer, "change_cipher_spec", "ChangeCipherSpec", plaintext)
+            self._advance(ContentType.CHANGE_CIPHER_SPEC, self._on_change_cipher_spec)
+        elif content_type == ContentType.APPLICATION_DATA:
+            next_states(self.role, self.state, ContentType.APPLICATION_DATA)
+            self.transcript.add(self.peer, "application_data", "application data", plaintext, encrypted=True)
+            if plaintext:
+                self._events.append(ApplicationData(plaintext))
+        else:  # pragma: no cover - RecordReader refuses other types already
+            raise UnexpectedMessage(f"record content type {content_type} is not allowed")
+
+    def _write_record(self, content_type: ContentType, plaintext: bytes) -> None:
+        version = int(TLS12)
+        if self._write_protection is not None:
+            fragment = self._write_protection.seal(content_type, version, plaintext)
+            record = Record(content_type, version, fragment)
+            encrypted = True
+        else:
+            record = Record(content_type, version, plaintext)
+            encrypted = False
+        raw = record.encode()
+        self._outgoing += raw
+        self.transcript.add(
+            self.role,
+            "record",
+            f"{_content_name(content_type)} record",
+            raw,
+            decoded=record,
+            plaintext=plaintext,
+            ciphertext=record.fragment if encrypted else None,
+            encrypted=encrypted,
+        )
+
+    # -- handshake messages ---------------------------------------------------------
+    def _receive_handshake(self, kind: HandshakeType | int, raw: bytes, encrypted: bool) -> None:
+        if not isinstance(kind, HandshakeType):
+            raise UnexpectedMessage(f"handshake message type {kind} is not part of TLS 1.2")
+        allowed = next_states(self.role, self.state, kind)
+        key_exchange = self.suite.key_exchange if self.suite else None
+        message = decode_handshake(raw, key_exchange=key_exchange)
+        name = message_name(kind)
+        self.transcript.add(self.peer, "handshake", name, raw, decoded=message, encrypted=encrypted)
+        if self.state is State.CONNECTED:
+            # HelloRequest / a renegotiating ClientHello: not part of the handshake hash.
+            self._refuse_renegotiation(name)
+            return
+        transcript_before = bytes(self._handshake_log)
+        self._handshake_log += raw
+        handler: Callable[[Any, bytes], State] = getattr(self, f"_on_{kind.name.lower()}")
+        new_state = handler(message, transcript_before)
+        if new_state not in allowed:
+            raise InternalError(
+                f"{name} moved the {self.role} to {new_state.name}, which the table does not allow"
+            )
+        if self.state not in (State.CLOSED, State.ERROR):
+            self.state = new_state
+
+    def _advance(self, kind: MessageKind, handler: Callable[[], State]) -> None:
+        allowed = next_states(self.role, self.state, kind)
+        new_state = handler()
+        if new_state not in allowed:
+            raise InternalError(
+                f"{message_name(kind)} moved the {self.role} to {new_state.name}, not allowed"
+            )
+        self.state = new_state
+
+    def _send_handshake(self, message: Any, note: str = "") -> bytes:
+        raw = encode_handshake(message)
+        if self.state is not State.CONNECTED:
+            self._handshake_log += raw
+        for fragment in fragment_data(ContentType.HANDSHAKE, raw):
+            self._write_record(ContentType.HANDSHAKE, fragment)
+        self.transcript.add(
+            self.role,
+            "handshake",
+            message_name(message.handshake_type),
+            raw,
+            decoded=message,
+            encrypted=self._write_protection is not None,
+            note=note,
+        )
+        return raw
+
+    def _refuse_renegotiation(self, name: str) -> None:
+        # RFC 5746 §4.2/§4.4 and RFC 5246 §7.2.2: a peer that does not renegotiate may answer
+        # with a no_renegotiation warning alert; httpslab never renegotiates.
+        self._send_alert(AlertLevel.WARNING, AlertDescription.NO_RENEGOTIATION)
+
+    # -- alerts ---------------------------------------------------------------------
+    def _receive_alert(self, plaintext: bytes, encrypted: bool) -> None:
+        alert = decode_alert(plaintext)
+        description = alert.description
+        name = _alert_name(description)
+        self.transcript.add(
+            self.peer, "alert", f"Alert {name}", plaintext, decoded=alert, encrypted=encrypted
+        )
+        if description == AlertDescription.CLOSE_NOTIFY:
+            # RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
+            # own and close down the connection immediately, discarding any pending writes."
+            if not self._close_notify_sent:
+                self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)
+                self._close_notify_sent = True
+            self.state = State.CLOSED
+            self._wipe()
+            self._events.append(ConnectionClosed(by_peer=True, clean=True))
+            return
+        if not isinstance(description, AlertDescription):
+            if alert.is_fatal:
+                raise RemoteProtocolError(
+                    f"the {self.peer} sent a fatal alert with the unknown description {description}",
+                    alert=AlertDescription.ILLEGAL_PARAMETER,
+                )
+        elif alert.is_fatal or (
+            self.state is not State.CONNECTED and description != AlertDescription.NO_RENEGOTIATION
+        ):
+            # A fatal alert ends the connection (RFC 5246 §7.2.2); OpenSSL also treats a warning
+            # alert during the handshake as the end of it.
+            raise AlertReceived(description, int(alert.level))
+        self._events.append(WarningAlertReceived(description))
+
+    def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:
+        body = encode_alert(Alert(level=level, description=description))
+        encrypted = self._write_protection is not None
+        self._write_record(ContentType.ALERT, body)
+        self.transcript.add(
+            self.role,
+            "alert",
+            f"Alert {_alert_name(description)}",
+            body,
+            decoded=Alert(level, description),
+            encrypted=encrypted,
+        )
+
+    def _end_of_stream(self) -> None:
+        """The transport closed without close_notify."""
+        if self.state is State.CONNECTED:
+            self.state = State.CLOSED
+            self._wipe()
+            self._events.append(ConnectionClosed(by_peer=True, clean=False))
+            return
+        raise RemoteProtocolError(
+            f"the {self.peer} closed the connection during the handshake (state {self.state.name})",
+            alert=AlertDescription.HANDSHAKE_FAILURE,
+        )
+
+    def _fail(self, error: TLSError, *, send_alert: bool = True) -> None:
+        self.error = error
+        if send_alert and isinstance(error, ProtocolError) and self.state not in (State.CLOSED, State.ERROR):
+            try:
+                self._send_alert(AlertLevel.FATAL, error.alert)
+            except TLSError:
+                pass
+        self.state = State.ERROR
+        self._wipe()
+
+    def _wipe(self) -> None:
+        for protection in (
+            self._read_protection,
+            self._write_protection,
+            self._pending_read,
+            self._pending_write,
+        ):
+            if protection is not None:
+                protection.wipe()
+        self._pending_read = self._pending_write = None
+        self._premaster_secret = None
+        self._master_secret = None
+        self._key_block = None
+        self._forget_ephemeral()
+
+    def _forget_ephemeral(self) -> None:
+        """Drop ephemeral private keys (subclasses hold them)."""
+
+    # -- key schedule ---------------------------------------------------------------
+    def _random(self, length: int) -> bytes | None:
+        if self.config.random is None:
+            return None
+        value = bytes(self.config.random(length))
+        if len(value) != length:
+            raise InternalError(f"TLSConfig.random returned {len(value)} bytes, not {length}")
+        return value
+
+    def _prf(self, secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:
+        assert self.suite is not None
+        function = self.config.primitives.prf or keyschedule.prf
+        value = bytes(function(secret, label, seed, length, self.suite.prf_hash))
+        if len(value) != length:
+            raise InternalError(f"the PRF returned {len(value)} bytes, not {length}")
+        return value
+
+    def _handshake_hash(self, data: bytes) -> bytes:
+        assert self.suite is not None
+        return keyschedule.transcript_hash(data, self.suite.prf_hash)
+
+    def _derive_keys(self, premaster_secret: bytes) -> None:
+        """Master secret (RFC 5246 §8.1 or RFC 7627 §4) and key block (§6.3), both directions."""
+        suite = self.suite
+        assert suite is not None and self.client_random and self.server_random
+        custom_prf = self.config.primitives.prf is not None
+        session_hash = None
+        if self.extended_master_secret:
+            # RFC 7627 §3: the hash of the handshake messages up to and including ClientKeyExchange
+            session_hash = self._handshake_hash(bytes(self._handshake_log))
+            if custom_prf:
+                master = self._prf(premaster_secret, b"extended master secret", session_hash, 48)
+            else:
+                master = keyschedule.extended_master_secret(premaster_secret, session_hash, suite.prf_hash)
+        elif custom_prf:
+            master = self._prf(
+                premaster_secret, b"master secret", self.client_random + self.server_random, 48
+            )
+        else:
+            master = keyschedule.master_secret(
+                premaster_secret, self.client_random, self.server_random, suite.prf_hash
+            )
+        if custom_prf:
+            block = self._prf(
+                master, b"key expansion", self.server_random + self.client_random, suite.key_block_length
+            )
+            sizes = [suite.mac_length] * 2 + [suite.enc_key_length] * 2 + [suite.fixed_iv_length] * 2
+            pieces, offset = [], 0
+            for size in sizes:
+                pieces.append(block[offset : offset + size])
+                offset += size
+            key_block = keyschedule.KeyBlock(*pieces, key_block=block)
+        else:
+            key_block = keyschedule.key_block(master, self.client_random, self.server_random, suite)
+        self._premaster_secret = premaster_secret
+        self._master_secret = master
+        self._key_block = key_block
+        secrets = self.transcript.secrets
+        secrets.extended_master_secret = self.extended_master_secret
+        secrets.encrypt_then_mac = self.encrypt_then_mac
+        if self.config.keep_secrets:
+            secrets.premaster_secret = premaster_secret
+            secrets.session_hash = session_hash
+            secrets.master_secret = master
+            secrets.key_block = key_block
+        own = self.role
+        self._pending_write = self._protection(own)
+        self._pending_read = self._protection(self.peer)
+
+    def _protection(self, sender: Role) -> Any:
+        suite = self.suite
+        assert suite is not None and self._key_block is not None
+        mac_key, key, iv = self._key_block.write_keys(sender)
+        primitives = self.config.primitives
+        etm = self.encrypt_then_mac and not suite.is_aead
+        if primitives.record_seal is not None or primitives.record_open is not None:
+            return _CallerRecordProtection(DirectionKeys(suite, key, iv, mac_key, etm), primitives)
+        if suite.is_aead:
+            return RecordProtection(
+                suite, key, iv, mac_key, aead_seal=primitives.aead_seal, aead_open=primitives.aead_open
+            )
+        return RecordProtection(suite, key, iv, mac_key, encrypt_then_mac=etm)
+
+    def _verify_data(self, sender: Role, handshake_messages: bytes) -> bytes:
+        assert self.suite is not None and self._master_secret is not None
+        handshake_hash = self._handshake_hash(handshake_messages)
+        if self.config.primitives.prf is not None:
+            label = b"client finished" if sender == "client" else b"server finished"
+            return self._prf(self._master_secret, label, handshake_hash, keyschedule.VERIFY_DATA_LENGTH)
+        return keyschedule.verify_data(self._master_secret, sender, handshake_hash, self.suite.prf_hash)
+
+    # -- ChangeCipherSpec and Finished (both roles) -----------------------------------
+    def _send_change_cipher_spec_and_finished(self) -> None:
+        body = encode_change_cipher_spec()
+        self._write_record(ContentType.CHANGE_CIPHER_SPEC, body)
+        self.transcript.add(self.role, "change_cipher_spec", "ChangeCipherSpec", body)
+        # RFC 5246 §7.1: the pending write state becomes current right after ChangeCipherSpec.
+        self._write_protection, self._pending_write = self._pending_write, None
+        verify_data = self._verify_data(self.role, bytes(self._handshake_log))
+        self._send_handshake(Finished(verify_data=verify_data), note="verify_data " + verify_data.hex())
+
+    def _on_change_cipher_spec(self) -> State:
+        if self._pending_read is None:
+            raise UnexpectedMessage("ChangeCipherSpec before the keys were agreed")
+        self._read_protection, self._pending_read = self._pending_read, None
+        self._records.plaintext = False
+        return State.WAIT_FINISHED
+
+    def _check_finished(self, message: Finished, transcript_before: bytes) -> None:
+        expected = self._verify_data(self.peer, transcript_before)
+        if not hmac.compare_digest(expected, message.verify_data):
+            # RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents
+            # are correct." OpenSSL answers a wrong verify_data with decrypt_error.
+            raise DecryptError(
+                f"the {self.peer}'s Finished does not match: expected {expected.hex()}, "
+                f"got {message.verify_data.hex()} (the two sides derived different keys, "
+                "or the handshake was tampered with)"
+            )
+
+    def _complete(self) -> None:
+        assert self.suite is not None
+        self._events.append(
+            HandshakeComplete(
+                version=TLS12,
+                cipher_suite=self.suite.suite,
+                extended_master_secret=self.extended_master_secret,
+                encrypt_then_mac=self.encrypt_then_mac and not self.suite.is_aead,
+                server_name=self.server_name,
+                peer_certificates=self.peer_certificates,
+            )
+        )
+
+    # -- certificates ---------------------------------------------------------------
+    def _parse_certificates(self, message: Certificate) -> list[x509.Certificate]:
+        certificates = []
+        for index, der in enumerate(message.certificate_list):
+            try:
+                certificates.append(x509.load_der_x509_certificate(der))
+            except ValueError as exc:
+                raise BadCertificate(
+                    f"certificate #{index} from the {self.peer} does not parse: {exc}"
+                ) from exc
+        return certificates
+
+    def _verify_peer_chain(self, chain: list[x509.Certificate], purpose: str) -> None:
+        if not self.config.verify:
+            return
+        from .pki.verify import verify_chain
+
+        try:
+            anchors = self.config.load_trust_anchors()
+        except CertificateError as exc:
+            raise InternalError(str(exc)) from exc
+        name = self.config.server_name if purpose == "server" else None
+        ip = None
+        if name is not None and _is_ip(name):
+            ip, name = name.strip("[]"), None
+        report = verify_chain(
+            chain[0],
+            chain[1:],
+            anchors,
+            server_name=name,
+            ip_address=ip,
+            at=self.config.verify_time,
+            purpose=purpose,  # type: ignore[arg-type]
+        )
+        self.verification_report = report
+        if not report.ok:
+            alert = report.alert or AlertDescription.BAD_CERTIFICATE
+            raise BadCertificate(
+                f"the {self.peer}'s certificate was rejected. {report.summary()}", alert=alert
+            )
+
+
+def _content_name(content_type: int) -> str:
+    try:
+        return ContentType(content_type).name.lower()
+    except ValueError:
+        return f"type {content_type}"
+
+
+def _alert_name(description: AlertDescription | int) -> str:
+    return description.name.lower() if isinstance(description, AlertDescription) else str(int(description))
+
+
+# ============================================================================ client
+
+
+class ClientConnection(TLSConnection):
+    """The client side of a TLS 1.2 handshake (RFC 5246 §7.3)."""
+
+    role: ClassVar[Role] = "client"
+
+    def __init__(self, config: TLSConfig | None = None) -> None:
+        super().__init__(config)
+        self._offered_suites: tuple[CipherSuite, ...] = ()
+        self._offered_extensions: set[int] = set()
+        self._server_public_key: Any = None
+        self._certificate_request: CertificateRequest | None = None
+        self._ephemeral: Any = None
+        self._client_hello: ClientHello | None = None
+        self._key_exchange_result: tuple[bytes, bytes] | None = None
+        self.server_name = self.config.server_name
+
+    def start_handshake(self) -> None:
+        """Queue the ClientHello."""
+        if self.state is not State.START:
+            raise LocalProtocolError("the handshake was already started")
+        config = self.config
+        self.client_random = self._random(32) or os.urandom(32)
+        suites: list[int] = list(config.cipher_suites)
+        extensions: list[Any] = []
+        name = config.server_name
+        if name is not None and not config.server_name_is_ip:
+            # RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in HostName."
+            extensions.append(ServerNameExtension.for_host(name.rstrip(".")))
+        if any(suite_info(s).key_exchange == "ECDHE" for s in config.cipher_suites):
+            extensions.append(ECPointFormatsExtension((ECPointFormat.UNCOMPRESSED,)))
+        if config.groups:
+            extensions.append(SupportedGroupsExtension(tuple(config.groups)))
+        if config.encrypt_then_mac:
+            extensions.append(EncryptThenMacExtension())
+        if config.extended_master_secret:
+            extensions.append(ExtendedMasterSecretExtension())
+        extensions.append(SignatureAlgorithmsExtension(tuple(config.signature_schemes)))
+        if config.renegotiation_scsv:
+            suites.append(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        else:
+            extensions.append(RenegotiationInfoExtension(b""))
+        hello = ClientHello(random=self.client_random, cipher_suites=suites, extensions=extensions)
+        self._client_hello = hello
+        self._offered_suites = tuple(config.cipher_suites)
+        self._offered_extensions = {int(e.type) for e in extensions}
+        self.transcript.secrets.client_random = self.client_random
+        self._send_handshake(hello, note=f"{len(config.cipher_suites)} suites offered")
+        self.state = State.WAIT_HELLO
+
+    # -- handlers (names follow HandshakeType: _on_<type>) -------------------------------
+    def _on_server_hello(self, hello: ServerHello, _: bytes) -> State:
+        if hello.legacy_version != TLS12:
+            raise RemoteProtocolError(
+                f"the server chose version {hello.legacy_version!r}; httpslab speaks TLS 1.2 only",
+                alert=AlertDescription.PROTOCOL_VERSION,
+            )
+        if hello.cipher_suite not in self._offered_suites:
+            # RFC 5246 §7.4.1.3: "cipher_suite: The single cipher suite selected by the server
+            # from the list in ClientHello.cipher_suites."
+            raise IllegalParameter(
+                f"the server chose cipher suite {hello.cipher_suite!r}, which the client did not offer"
+            )
+        if hello.compression_method != 0:
+            raise IllegalParameter("the server chose a compression method the client did not offer")
+        for extension in hello.extensions or ():
+            if int(extension.type) not in self._offered_extensions:
+                # RFC 5246 §7.4.1.4: an extension the client did not ask for -> unsupported_extension
+                raise RemoteProtocolError(
+                    f"the server answered extension {extension.type!r}, which the client did not offer",
+                    alert=AlertDescription.UNSUPPORTED_EXTENSION,
+                )
+        renegotiation_info = hello.renegotiation_info
+        if renegotiation_info is None:
+            if self.config.require_secure_renegotiation:
+                # RFC 5746 §4.1 lets a client refuse; OpenSSL 3 does (unsafe legacy renegotiation).
+                raise HandshakeFailure(
+                    "the server did not answer renegotiation_info (RFC 5746): it may be open to "
+                    "renegotiation attacks, and OpenSSL 3 refuses such servers too"
+                )
+        elif renegotiation_info:
+            raise HandshakeFailure("renegotiation_info must be empty in an initial handshake (RFC 5746 §3.4)")
+        formats = hello.ec_point_formats
+        if formats is not None and ECPointFormat.UNCOMPRESSED not in formats:
+            raise IllegalParameter("the server's ec_point_formats lack uncompressed (RFC 8422 §5.2)")
+        self.suite = suite_info(hello.cipher_suite)
+        self.version = TLS12
+        self.server_random = hello.random
+        self.extended_master_secret = self.config.extended_master_secret and hello.extended_master_secret
+        # RFC 7366 §3: encrypt-then-MAC applies only to CBC suites (OpenSSL ignores it otherwise)
+        self.encrypt_then_mac = (
+            self.config.encrypt_then_mac and hello.encrypt_then_mac and not self.suite.is_aead
+        )
+        secrets = self.transcript.secrets
+        secrets.server_random = hello.random
+        secrets.cipher_suite = self.suite.suite
+        secrets.extended_master_secret = self.extended_master_secret
+        secrets.encrypt_then_mac = self.encrypt_then_mac
+        return State.WAIT_CERTIFICATE
+
+    def _on_certificate(self, message: Certificate, _: bytes) -> State:
+        assert self.suite is not None
+        if not message.certificate_list:
+            raise HandshakeFailure("the server sent an empty Certificate message")
+        chain = self._parse_certificates(message)
+        self.peer_certificates = tuple(chain)
+        public_key = chain[0].public_key()
+        kind = _key_kind(public_key)
+        if kind != self.suite.authentication:
+            # OpenSSL: SSL_R_WRONG_CERTIFICATE_TYPE with illegal_parameter
+            raise IllegalParameter(
+                f"{self.suite.name} needs an {self.suite.authentication} certificate; the server sent "
+                f"{'an' if kind else 'a'} {kind or type(public_key).__name__} one"
+            )
+        self._verify_peer_chain(chain, "server")
+        self._server_public_key = public_key
+        return State.WAIT_KEY_EXCHANGE if self.suite.forward_secret else State.WAIT_CERTIFICATE_REQUEST
+
+    def _on_server_key_exchange(self, message: ServerKeyExchange, _: bytes) -> State:
+        assert self.suite is not None and self.client_random and self.server_random
+        offered = self.config.signature_schemes
+        if message.scheme not in offered:
+            raise IllegalParameter(
+                f"the server signed with {message.scheme!r}, which the client did not offer"
+            )
+        verify_signature(
+            self._server_public_key,
+            message.scheme,
+            message.signature,
+            message.signed_content(self.client_random, self.server_random),
+            "ServerKeyExchange",
+        )
+        params = message.params
+        if isinstance(params, ServerDHParams):
+            group = keyexchange.group_from_params(
+                int.from_bytes(params.dh_p, "big"), int.from_bytes(params.dh_g, "big")
+            )
+            if group.bits < self.config.minimum_dh_bits:
+                raise HandshakeFailure(
+                    f"the server's DH group has {group.bits} bits; at least {self.config.minimum_dh_bits} required"
+                )
+            server_public = int.from_bytes(params.dh_Ys, "big")
+            private = keyexchange.dh_generate_private(group, self._random(group.byte_length))
+            self._ephemeral = private
+            function = self.config.primitives.dh_shared_secret or keyexchange.dh_shared_secret
+            premaster = bytes(function(group, private, server_public))
+            public_value = keyexchange.int_to_bytes(keyexchange.dh_public(group, private))
+        else:
+            assert isinstance(params, ServerECDHParams)
+            curve = params.named_curve
+            if curve not in self.config.groups or curve not in _EC_GROUPS:
+                raise IllegalParameter(f"the server chose curve {curve!r}, which the client did not offer")
+            private_key = _ecdhe_generate(NamedGroup(curve), self._random)
+            self._ephemeral = private_key
+            function = self.config.primitives.ecdh_shared_secret or keyexchange.ecdhe_shared_secret
+            premaster = bytes(function(NamedGroup(curve), private_key, params.point))
+            public_value = keyexchange.ecdhe_public_bytes(private_key)
+        self._key_exchange_result = (premaster, public_value)
+        return State.WAIT_CERTIFICATE_REQUEST
+
+    def _on_certificate_request(self, message: CertificateRequest, _: bytes) -> State:
+        self._certificate_request = message
+        return State.WAIT_HELLO_DONE
+
+    def _on_server_hello_done(self, message: ServerHelloDone, _: bytes) -> State:
+        assert self.suite is not None
+        credential: Credential | None = None
+        scheme: SignatureScheme | None = None
+        request = self._certificate_request
+        if request is not None:
+            credential, scheme = self._choose_client_credential(request)
+            chain = credential.certificate_chain if credential else ()
+            self._send_handshake(
+                Certificate(tuple(c.public_bytes(serialization.Encoding.DER) for c in chain)),
+                note="client certificate" if chain else "no client certificate",
+            )
+        if self.suite.key_exchange == "RSA":
+            premaster = keyexchange.make_rsa_premaster(0x0303, self._random(46))
+            function = self.config.primitives.rsa_encrypt_premaster or keyexchange.rsa_encrypt_premaster
+            exchange_keys = bytes(function(self._server_public_key, premaster))
+        else:
+            assert self._key_exchange_result is not None
+            premaster, exchange_keys = self._key_exchange_result
+        self._send_handshake(
+            ClientKeyExchange(key_exchange=self.suite.key_exchange, exchange_keys=exchange_keys)
+        )
+        self._derive_keys(premaster)
+        self._forget_ephemeral()
+        if credential is not None and scheme is not None:
+            # RFC 5246 §7.4.8: the signature covers handshake_messages, all of them so far.
+            signature = sign(credential.private_key, scheme, bytes(self._handshake_log))
+            self._send_handshake(CertificateVerify(scheme=scheme, signature=signature))
+        self._send_change_cipher_spec_and_finished()
+        return State.WAIT_CHANGE_CIPHER_SPEC
+
+    def _choose_client_credential(
+        self, request: CertificateRequest
+    ) -> tuple[Credential | None, SignatureScheme | None]:
+        type_for = {"RSA": ClientCertificateType.RSA_SIGN, "ECDSA": ClientCertificateType.ECDSA_SIGN}
+        for credential in self.config.credentials:
+            if type_for[credential.authentication] not in request.certificate_types:
+                continue
+            scheme = _choose_scheme(
+                credential.private_key, request.supported_signature_algorithms, self.config.signature_schemes
+            )
+            if scheme is not None:
+                return credential, scheme
+        return None, None
+
+    def _on_finished(self, message: Finished, transcript_before: bytes) -> State:
+        self._check_finished(message, transcript_before)
+        self._complete()
+        return State.CONNECTED
+
+    def _forget_ephemeral(self) -> None:
+        self._ephemeral = None
+        self._key_exchange_result = None
+
+
+def _ecdhe_generate(group: NamedGroup, random: Callable[[int], bytes | None]) -> Any:
+    length = keyexchange.ecdhe_point_length(group)
+    length = length if group in (NamedGroup.X25519, NamedGroup.X448) else (length - 1) // 2
+    for _ in range(8):
+        try:
+            return keyexchange.ecdhe_generate(group, random(length))
+        except LocalProtocolError:
+            continue  # a scalar >= n from a caller's random source: draw again
+    raise InternalError(f"could not draw a {group.name} private key from TLSConfig.random")
+
+
+# ============================================================================ server
+
+
+class ServerConnection(TLSConnection):
+    """The server side of a TLS 1.2 handshake (RFC 5246 §7.3)."""
+
+    role: ClassVar[Role] = "server"
+
+    def __init__(self, config: TLSConfig | None = None) -> None:
+        super().__init__(config)
+        if not self.config.credentials:
+            raise LocalProtocolError("a server needs at least one Credential (certificate and key)")
+        self.state = State.WAIT_HELLO
+        self._credential: Credential | None = None
+        self._client_hello: ClientHello | None = None
+        self._ephemeral: Any = None
+        self._dh_group: keyexchange.DHGroup | None = None
+        self._ecdh_group: NamedGroup | None = None
+        self._client_public_key: Any = None
+        self._requested_schemes: tuple[SignatureScheme, ...] = ()
+
+    def _on_client_hello(self, hello: ClientHello, _: bytes) -> State:
+        config = self.config
+        if hello.legacy_version < TLS12:
+            # RFC 5246 Appendix E.1; OpenSSL answers protocol_version (SSL_R_UNSUPPORTED_PROTOCOL)
+            raise RemoteProtocolError(
+                f"the client offers at most {hello.legacy_version!r}; this server speaks TLS 1.2 only",
+                alert=AlertDescription.PROTOCOL_VERSION,
+            )
+        if 0 not in hello.compression_methods:
+            raise DecodeError(
+                "the ClientHello does not offer the null compression method (RFC 5246 §7.4.1.2)"
+            )
+        renegotiation_info = hello.renegotiation_info
+        if renegotiation_info:
+            raise HandshakeFailure("renegotiation_info must be empty in an initial handshake (RFC 5746 §3.6)")
+        secure_renegotiation = (
+            renegotiation_info is not None
+            or CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV in hello.cipher_suites
+        )
+        formats = hello.ec_point_formats
+        if formats is not None and ECPointFormat.UNCOMPRESSED not in formats:
+            raise IllegalParameter("the client's ec_point_formats lack uncompressed (RFC 8422 §5.1.2)")
+        peer_schemes = hello.signature_algorithms or _DEFAULT_PEER_SCHEMES
+        suite, credential, scheme = self._choose_suite(hello, peer_schemes)
+        self._client_hello = hello
+        self._credential = credential
+        self.suite = suite
+        self.version = TLS12
+        self.client_random = hello.random
+        self.server_random = self._random(32) or os.urandom(32)
+        self.server_name = hello.server_name
+        self.extended_master_secret = config.extended_master_secret and hello.extended_master_secret
+        self.encrypt_then_mac = config.encrypt_then_mac and hello.encrypt_then_mac and not suite.is_aead
+        secrets = self.transcript.secrets
+        secrets.client_random, secrets.server_random = self.client_random, self.server_random
+        secrets.cipher_suite = suite.suite
+        secrets.extended_master_secret = self.extended_master_secret
+        secrets.encrypt_then_mac = self.encrypt_then_mac
+
+        extensions: list[Any] = []
+        if secure_renegotiation:
+            extensions.append(RenegotiationInfoExtension(b""))
+        if suite.key_exchange == "ECDHE" and formats is not None:
+            extensions.append(ECPointFormatsExtension((ECPointFormat.UNCOMPRESSED,)))
+        if self.encrypt_then_mac:
+            extensions.append(EncryptThenMacExtension())
+        if self.extended_master_secret:
+            extensions.append(ExtendedMasterSecretExtension())
+        self._send_handshake(
+            ServerHello(random=self.server_random, cipher_suite=suite.suite, extensions=extensions),
+            note=suite.name,
+        )
+        self._send_handshake(
+            Certificate(
+                tuple(c.public_bytes(serialization.Encoding.DER) for c in credential.certificate_chain)
+            )
+        )
+        if suite.forward_secret:
+            assert scheme is not None
+            self._send_server_key_exchange(scheme)
+        if config.request_client_certificate:
+            self._requested_schemes = tuple(config.signature_schemes)
+            self._send_handshake(
+                CertificateRequest(
+                    certificate_types=(ClientCertificateType.RSA_SIGN, ClientCertificateType.ECDSA_SIGN),
+                    supported_signature_algorithms=self._requested_schemes,
+                    certificate_authorities=(),
+                )
+            )
+        self._send_handshake(ServerHelloDone())
+        return State.WAIT_CERTIFICATE if config.request_client_certificate else State.WAIT_KEY_EXCHANGE
+
+    def _choose_suite(
+        self, hello: ClientHello, peer_schemes: Sequence[SignatureScheme | int]
+    ) -> tuple[SuiteInfo, Credential, SignatureScheme | None]:
+        """The server's first suite that the client offered and that it can serve (RFC 5246 §7.4.1.3)."""
+        client_groups = hello.supported_groups
+        for suite in self.config.cipher_suites:
+            if suite not in hello.cipher_suites:
+                continue
+            info = suite_info(suite)
+            for credential in self.config.credentials:
+                if credential.authentication != info.authentication:
+                    continue
+                scheme = None
+                if info.forward_secret:
+                    scheme = _choose_scheme(
+                        credential.private_key, peer_schemes, self.config.signature_schemes
+                    )
+                    if scheme is None:
+                        continue
+                if info.key_exchange == "ECDHE":
+                    group = self._choose_ec_group(client_groups)
+                    if group is None:
+                        continue
+                    self._ecdh_group = group
+                if info.key_exchange == "DHE":
+                    dh_group = self._choose_dh_group(client_groups)
+                    if dh_group is None:
+                        continue
+                    self._dh_group = dh_group
+                return info, credential, scheme
+        raise HandshakeFailure(
+            "no shared cipher: none of the client's suites is one this server offers and has a certificate for"
+        )
+
+    def _choose_ec_group(self, client_groups: Sequence[NamedGroup | int] | None) -> NamedGroup | None:
+        ours = [g for g in self.config.groups if g in _EC_GROUPS]
+        if client_groups is None:
+            # RFC 8422 §4: without the extension the server may pick any curve; P-256 is safe.
+            return NamedGroup.SECP256R1 if NamedGroup.SECP256R1 in ours or not ours else ours[0]
+        for group in ours:
+            if group in client_groups:
+                return group
+        return None
+
+    def _choose_dh_group(
+        self, client_groups: Sequence[NamedGroup | int] | None
+    ) -> keyexchange.DHGroup | None:
+        offered_ffdhe = [g for g in (client_groups or ()) if g in _FFDHE_GROUPS or 0x0100 <= int(g) <= 0x01FF]
+        if not offered_ffdhe:
+            return self.config.dh_group  # RFC 7919 §4: a client that names no FFDHE group
+        for group in self.config.groups:
+            if group in _FFDHE_GROUPS and group in offered_ffdhe:
+                return keyexchange.dh_group(group)
+        return None  # RFC 7919 §4: do not pick a DHE suite then
+
+    def _send_server_key_exchange(self, scheme: SignatureScheme) -> None:
+        assert self.suite is not None and self._credential is not None
+        params: ServerDHParams | ServerECDHParams
+        if self.suite.key_exchange == "DHE":
+            group = self._dh_group
+            assert group is not None
+            private = keyexchange.dh_generate_private(group, self._random(group.byte_length))
+            self._ephemeral = private
+            params = ServerDHParams(
+                dh_p=keyexchange.int_to_bytes(group.p),
+                dh_g=keyexchange.int_to_bytes(group.g),
+                dh_Ys=keyexchange.int_to_bytes(keyexchange.dh_public(group, private)),
+            )
+            note = f"DH group {group.name}"
+        else:
+            curve = self._ecdh_group
+            assert curve is not None
+            private_key = _ecdhe_generate(curve, self._random)
+            self._ephemeral = private_key
+            params = ServerECDHParams(named_curve=curve, point=keyexchange.ecdhe_public_bytes(private_key))
+            note = f"curve {curve.name.lower()}"
+        unsigned = ServerKeyExchange(params=params, scheme=scheme, signature=b"")
+        assert self.client_random and self.server_random
+        signature = sign(
+            self._credential.private_key,
+            scheme,
+            unsigned.signed_content(self.client_random, self.server_random),
+        )
+        self._send_handshake(
+            ServerKeyExchange(params=params, scheme=scheme, signature=signature),
+            note=f"{note}, {scheme.name.lower()}",
+        )
+
+    def _on_certificate(self, message: Certificate, _: bytes) -> State:
+        if not message.certificate_list:
+            if self.config.require_client_certificate:
+                # OpenSSL 3 (TLS 1.2, SSL_VERIFY_FAIL_IF_NO_PEER_CERT): handshake_failure with
+                # SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE (TLS 1.3 would send certificate_required).
+                raise HandshakeFailure("the client did not send a certificate, and this server requires one")
+            return State.WAIT_KEY_EXCHANGE
+        chain = self._parse_certificates(message)
+        if _key_kind(chain[0].public_key()) is None:
+            raise RemoteProtocolError(
+                "the client's certificate key is neither RSA nor ECDSA",
+                alert=AlertDescription.UNSUPPORTED_CERTIFICATE,
+            )
+        self._verify_peer_chain(chain, "client")
+        self.peer_certificates = tuple(chain)
+        self._client_public_key = chain[0].public_key()
+        return State.WAIT_KEY_EXCHANGE
+
+    def _on_client_key_exchange(self, message: ClientKeyExchange, _: bytes) -> State:
+        assert self.suite is not None and self._credential is not None and self._client_hello is not None
+        primitives = self.config.primitives
+        if self.suite.key_exchange == "RSA":
+            function = primitives.rsa_decrypt_premaster or keyexchange.rsa_decrypt_premaster
+            # RFC 5246 §7.4.7.1: compare with the version the client *offered*.
+            premaster = bytes(
+                function(
+                    self._credential.private_key,
+                    message.exchange_keys,
+                    int(self._client_hello.legacy_version),
+                )  # type: ignore[arg-type]
+            )
+        elif self.suite.key_exchange == "DHE":
+            assert self._dh_group is not None
+            function = primitives.dh_shared_secret or keyexchange.dh_shared_secret
+            premaster = bytes(
+                function(self._dh_group, self._ephemeral, int.from_bytes(message.exchange_keys, "big"))
+            )
+        else:
+            assert self._ecdh_group is not None
+            function = primitives.ecdh_shared_secret or keyexchange.ecdhe_shared_secret
+            premaster = bytes(function(self._ecdh_group, self._ephemeral, message.exchange_keys))
+        self._forget_ephemeral()
+        self._derive_keys(premaster)
+        return (
+            State.WAIT_CERTIFICATE_VERIFY
+            if self._client_public_key is not None
+            else State.WAIT_CHANGE_CIPHER_SPEC
+        )
+
+    def _on_certificate_verify(self, message: CertificateVerify, transcript_before: bytes) -> State:
+        if message.scheme not in self._requested_schemes:
+            raise IllegalParameter(
+                f"the client signed with {message.scheme!r}, which the server did not ask for"
+            )
+        verify_signature(
+            self._client_public_key, message.scheme, message.signature, transcript_before, "CertificateVerify"
+        )
+        return State.WAIT_CHANGE_CIPHER_SPEC
+
+    def _on_finished(self, message: Finished, transcript_before: bytes) -> State:
+        self._check_finished(message, transcript_before)
+        self._send_change_cipher_spec_and_finished()
+        self._complete()
+        return State.CONNECTED
+
+    def _forget_ephemeral(self) -> None:
+        self._ephemeral = None
