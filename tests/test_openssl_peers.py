@@ -1,0 +1,292 @@
+"""Real OpenSSL sessions recorded through the relay, and the openssl command-line peers.
+
+The checks here read the recordings with a tiny local parser (independent of
+httpslab.messages) so that they can vouch for the recordings the other tests rely on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from httpslab.enums import CipherSuite, ExtensionType, HandshakeType
+from httpslab.errors import LocalProtocolError
+from httpslab.keylog import KeyLog
+from httpslab.openssl_peers import (
+    OpenSSLPeerError,
+    RecordedSession,
+    ServerIdentity,
+    cleartext_handshake_messages,
+    dh_group_name,
+    dh_parameters_pem,
+    openssl_s_client,
+    openssl_s_server,
+    record_session,
+    server_dh_prime,
+)
+from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay
+from httpslab.suites import SUITES, suite_info
+
+pytestmark = pytest.mark.interop
+
+Recorder = Callable[..., RecordedSession]
+
+
+# -- a tiny, independent reader of hello messages (RFC 5246 §7.4.1.2, §7.4.1.3) --------------
+def _extension_types(extensions: bytes) -> list[int]:
+    types, offset = [], 0
+    while offset < len(extensions):
+        types.append(int.from_bytes(extensions[offset : offset + 2], "big"))
+        offset += 4 + int.from_bytes(extensions[offset + 2 : offset + 4], "big")
+    assert offset == len(extensions)
+    return types
+
+
+def _client_hello_extensions(client_hello: bytes) -> list[int]:
+    offset = 2 + 32  # client_version, random
+    offset += 1 + client_hello[offset]  # session_id
+    offset += 2 + int.from_bytes(client_hello[offset : offset + 2], "big")  # cipher_suites
+    offset += 1 + client_hello[offset]  # compression_methods
+    length = int.from_bytes(client_hello[offset : offset + 2], "big")
+    return _extension_types(client_hello[offset + 2 : offset + 2 + length])
+
+
+def _server_hello_suite_and_extensions(server_hello: bytes) -> tuple[int, list[int]]:
+    offset = 2 + 32
+    offset += 1 + server_hello[offset]  # session_id
+    suite = int.from_bytes(server_hello[offset : offset + 2], "big")
+    offset += 3  # cipher_suite, compression_method
+    length = int.from_bytes(server_hello[offset : offset + 2], "big")
+    return suite, _extension_types(server_hello[offset + 2 : offset + 2 + length])
+
+
+def _first(messages: list[tuple[object, bytes]], msg_type: HandshakeType) -> bytes:
+    return next(body for kind, body in messages if kind == msg_type)
+
+
+# -- every suite, recorded -----------------------------------------------------------------
+@pytest.mark.parametrize("suite", list(SUITES), ids=lambda s: s.name)
+def test_every_suite_records_a_decryptable_looking_session(
+    suite: CipherSuite, recorded_session: Recorder
+) -> None:
+    session = recorded_session(suite.name)
+    info = suite_info(suite)
+    assert session.suite == suite
+    assert session.negotiated_version == "TLSv1.2"
+    assert session.negotiated_cipher is not None and session.negotiated_cipher[0] == info.openssl_name
+    assert session.server_endpoint is not None and session.server_endpoint.cipher == session.negotiated_cipher
+
+    c2s = session.client_to_server
+    assert c2s[0] == 22 and c2s[5] == HandshakeType.CLIENT_HELLO
+    client_random = c2s[11:43]
+    keylog = KeyLog.parse(session.keylog_text)
+    assert len(keylog.master_secret_for(client_random)) == 48
+    assert f"CLIENT_RANDOM {client_random.hex()} " in session.keylog_text
+
+    server_hello = _first(cleartext_handshake_messages(session.server_to_client), HandshakeType.SERVER_HELLO)
+    negotiated, server_extensions = _server_hello_suite_and_extensions(server_hello)
+    assert negotiated == suite
+    assert ExtensionType.EXTENDED_MASTER_SECRET in server_extensions
+
+    # the application data went through, and never in the clear
+    assert session.server_received == session.app_data_client
+    assert session.client_received == session.app_data_server
+    assert session.app_data_client not in c2s
+    assert session.app_data_server not in session.server_to_client
+
+
+def test_recorded_session_carries_what_the_lead_needs(recorded_session: Recorder) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509 import load_der_x509_certificate
+
+    session = recorded_session("TLS_RSA_WITH_AES_128_GCM_SHA256")
+    assert isinstance(session.server_private_key, rsa.RSAPrivateKey)
+    certificate = load_der_x509_certificate(session.server_cert_der)
+    assert certificate.public_key() == session.server_private_key.public_key()
+    assert session.server_cert_der in session.server_to_client
+    assert session.master_secret == session.keylog.master_secret_for(session.client_random)
+    # OpenSSL also logs the RSA premaster, keyed by the first 8 bytes of its encryption
+    assert any(entry.label == "RSA" for entry in session.keylog.entries)
+
+
+@pytest.mark.parametrize(
+    ("suite", "ems", "etm"),
+    [
+        ("ECDHE-RSA-AES128-SHA256", True, True),
+        ("ECDHE-RSA-AES128-SHA256", False, True),
+        ("ECDHE-RSA-AES128-SHA256", True, False),
+        ("AES128-SHA256", False, False),
+        ("DHE-RSA-AES128-GCM-SHA256", False, True),
+        ("ECDHE-ECDSA-AES128-GCM-SHA256", False, False),
+    ],
+)
+def test_ems_and_etm_switches_really_change_the_hellos(
+    suite: str, ems: bool, etm: bool, recorded_session: Recorder
+) -> None:
+    session = recorded_session(suite, ems=ems, etm=etm)
+    assert (session.ems, session.etm) == (ems, etm)
+    client_hello = _first(cleartext_handshake_messages(session.client_to_server), HandshakeType.CLIENT_HELLO)
+    offered = _client_hello_extensions(client_hello)
+    assert (ExtensionType.EXTENDED_MASTER_SECRET in offered) == ems  # 0x0017, RFC 7627
+    assert (ExtensionType.ENCRYPT_THEN_MAC in offered) == etm  # 0x0016, RFC 7366
+    assert ExtensionType.SERVER_NAME in offered
+
+    server_hello = _first(cleartext_handshake_messages(session.server_to_client), HandshakeType.SERVER_HELLO)
+    _, accepted = _server_hello_suite_and_extensions(server_hello)
+    assert (ExtensionType.EXTENDED_MASTER_SECRET in accepted) == ems
+    # RFC 7366 §3: encrypt-then-MAC only applies to CBC suites; the server echoes it only then
+    is_cbc = not suite_info(session.suite).is_aead
+    assert (ExtensionType.ENCRYPT_THEN_MAC in accepted) == (etm and is_cbc)
+    assert session.keylog.master_secret_for(session.client_random)
+
+
+# -- DH groups --------------------------------------------------------------------------------
+@pytest.mark.parametrize(("group", "openssl_name"), [("ffdhe2048", "ffdhe2048"), ("modp2048", "modp_2048")])
+def test_dh_parameters_match_openssls_builtin_groups(group: str, openssl_name: str) -> None:
+    # OpenSSL's own table of RFC 7919 / RFC 3526 groups is the second implementation
+    generated = subprocess.run(
+        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:{openssl_name}"],
+        capture_output=True,
+        check=True,
+        timeout=10,
+    ).stdout
+    assert dh_parameters_pem(group) == generated
+
+
+@pytest.mark.parametrize("group", ["ffdhe2048", "modp2048"])
+def test_record_session_uses_the_requested_dh_group(group: str, recorded_session: Recorder) -> None:
+    session = recorded_session("DHE-RSA-AES128-GCM-SHA256", dh_group=group)
+    assert session.dh_group == group
+    prime = server_dh_prime(session.server_to_client)
+    assert prime is not None and prime.bit_length() == 2048
+    assert dh_group_name(prime) == group
+
+
+@pytest.mark.parametrize(("curve", "named_group"), [(None, 0x001D), ("prime256v1", 0x0017)])
+def test_ecdh_curve_choice(curve: str | None, named_group: int, recorded_session: Recorder) -> None:
+    session = recorded_session("ECDHE-RSA-AES128-GCM-SHA256", ecdh_curve=curve)
+    server_key_exchange = _first(
+        cleartext_handshake_messages(session.server_to_client), HandshakeType.SERVER_KEY_EXCHANGE
+    )
+    assert server_key_exchange[0] == 3  # ECCurveType named_curve (RFC 8422 §5.4)
+    assert int.from_bytes(server_key_exchange[1:3], "big") == named_group
+
+
+def test_client_certificate_session() -> None:
+    session = record_session("ECDHE-RSA-AES128-GCM-SHA256", client_cert=True)
+    assert session.client_cert_der is not None
+    client_messages = [kind for kind, _ in cleartext_handshake_messages(session.client_to_server)]
+    assert client_messages == [
+        HandshakeType.CLIENT_HELLO,
+        HandshakeType.CERTIFICATE,
+        HandshakeType.CLIENT_KEY_EXCHANGE,
+        HandshakeType.CERTIFICATE_VERIFY,
+    ]
+    assert session.client_cert_der in session.client_to_server
+    server_messages = [kind for kind, _ in cleartext_handshake_messages(session.server_to_client)]
+    assert HandshakeType.CERTIFICATE_REQUEST in server_messages
+
+
+def test_tickets_can_be_turned_off() -> None:
+    with_ticket = record_session("AES128-GCM-SHA256")
+    without = record_session("AES128-GCM-SHA256", tickets=False)
+    kinds = [kind for kind, _ in cleartext_handshake_messages(with_ticket.server_to_client)]
+    assert HandshakeType.NEW_SESSION_TICKET in kinds
+    kinds = [kind for kind, _ in cleartext_handshake_messages(without.server_to_client)]
+    assert HandshakeType.NEW_SESSION_TICKET not in kinds
+
+
+# -- failures end, and end quickly --------------------------------------------------------------
+def test_a_relay_that_flips_a_server_key_exchange_byte_breaks_the_handshake() -> None:
+    flipped: list[int] = []
+
+    def flip_in_server_key_exchange(direction: str, data: bytes, offset: int) -> bytes:
+        # The flight ServerHello..ServerHelloDone arrives in the first chunks; flip the last
+        # byte of the ServerKeyExchange signature once we see it.
+        if direction != SERVER_TO_CLIENT or flipped:
+            return data
+        messages = cleartext_handshake_messages(data) if offset == 0 else []
+        for kind, body in messages:
+            if kind == HandshakeType.SERVER_KEY_EXCHANGE:
+                position = data.index(body) + len(body) - 1
+                flipped.append(offset + position)
+                return data[:position] + bytes([data[position] ^ 1]) + data[position + 1 :]
+        return data
+
+    started = time.monotonic()
+    with pytest.raises(OpenSSLPeerError) as excinfo:
+        record_session("ECDHE-RSA-AES128-GCM-SHA256", tamper=flip_in_server_key_exchange, timeout=5)
+    assert flipped, "the tamper hook never saw the ServerKeyExchange"
+    assert time.monotonic() - started < 6
+    assert "DECRYPT" in str(excinfo.value).upper() or "SIGNATURE" in str(excinfo.value).upper()
+    assert not [t for t in threading.enumerate() if t.name.startswith(("relay-", "httpslab-ssl"))]
+
+
+def test_unknown_suite_is_refused() -> None:
+    with pytest.raises(LocalProtocolError):
+        record_session("TLS_NULL_WITH_NULL_NULL")
+    with pytest.raises(OpenSSLPeerError):
+        record_session("DHE-RSA-AES128-GCM-SHA256", dh_group="ffdhe1024")
+
+
+# -- the openssl command-line tools ------------------------------------------------------------
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    ("dh_group", "expected"),
+    # Without -dhparam, OpenSSL 3.0's s_server uses its automatic group: for a 2048-bit RSA
+    # certificate (112-bit security) that is the RFC 3526 2048-bit MODP group.
+    [(None, "modp2048"), ("ffdhe2048", "ffdhe2048"), ("modp2048", "modp2048")],
+)
+def test_s_server_dhe_groups(dh_group: str | None, expected: str) -> None:
+    suite = "DHE-RSA-AES128-GCM-SHA256"
+    with openssl_s_server(suite, dh_group=dh_group) as server, RecordingRelay(server.address) as relay:
+        result = openssl_s_client(relay.port, suite=suite, input=b"GET / HTTP/1.0\r\n\r\n")
+        relay.wait_closed(5)
+    assert result.ok, result.stdout + result.stderr
+    assert "Verify return code: 0 (ok)" in result.stdout
+    assert "HTTP/1.0 200 ok" in result.stdout
+    prime = server_dh_prime(relay.server_to_client)
+    assert prime is not None
+    assert dh_group_name(prime) == expected
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    "suite", ["ECDHE-ECDSA-CHACHA20-POLY1305", "AES256-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"]
+)
+def test_s_client_against_s_server(suite: str, tmp_path: Path) -> None:
+    keylog_file = tmp_path / "s_client.keys"
+    with openssl_s_server(suite) as server, RecordingRelay(server.address) as relay:
+        result = openssl_s_client(
+            relay.port, suite=suite, input=b"GET / HTTP/1.0\r\n\r\n", keylog_file=keylog_file
+        )
+        relay.wait_closed(5)
+    assert result.ok, result.stdout + result.stderr
+    assert f"Cipher is {suite}" in result.stdout
+    client_random = relay.client_to_server[11:43]
+    assert len(KeyLog.load(keylog_file).master_secret_for(client_random)) == 48
+    assert b"HTTP/1.0 200 ok" not in relay.server_to_client  # only the client sees it in clear
+
+
+@needs_openssl
+def test_s_client_fails_on_the_wrong_trust_anchor(ecdsa_identity: ServerIdentity) -> None:
+    with openssl_s_server("ECDHE-RSA-AES128-GCM-SHA256") as server:
+        result = openssl_s_client(
+            server.port, suite="ECDHE-RSA-AES128-GCM-SHA256", cafile=ecdsa_identity.ca_file
+        )
+    assert not result.ok
+    assert "verify error" in (result.stdout + result.stderr).lower()
+
+
+def test_s_client_only_connects_to_loopback() -> None:
+    with pytest.raises(OpenSSLPeerError):
+        openssl_s_client(443, host="192.0.2.1")
