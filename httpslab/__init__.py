@@ -60,6 +60,10 @@ _EXPORTS: dict[str, str] = {
     "field_spans": "messages",
     # key schedule
     "prf": "keyschedule",
+    # key logs and the recording relay
+    "KeyLog": "keylog",
+    "KeyLogEntry": "keylog",
+    "RecordingRelay": "relay",
     # capture
     "decrypt_capture": "capture",
     "DecryptedRecord": "capture",
