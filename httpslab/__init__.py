@@ -58,6 +58,13 @@ _EXPORTS: dict[str, str] = {
     "decode_alert": "messages",
     "encode_alert": "messages",
     "field_spans": "messages",
+    # record layer
+    "Record": "record",
+    "RecordProtection": "record",
+    "RecordReader": "record",
+    "SealedRecord": "record",
+    "split_records": "record",
+    "fragment_data": "record",
     # key schedule
     "prf": "keyschedule",
     "master_secret": "keyschedule",
