@@ -1,0 +1,376 @@
+"""Blocking drivers: a sans-I/O connection (:mod:`httpslab.connection`) over a real socket.
+
+- :func:`connect` opens a TCP connection, runs the client handshake and returns a
+  :class:`TLSSession` (``.send``, ``.recv``, ``.close``, ``.transcript``);
+- :class:`TLSServer` listens on the loopback interface, runs the server handshake for each
+  client and hands the :class:`TLSSession` to a handler (what ``python -m httpslab serve``
+  wraps).
+
+The drivers do no protocol work: they move bytes between the socket and the connection,
+flush whatever the connection queued (a fatal alert included) before raising its error,
+and append the session's master secret to an NSS key log when asked (so that Wireshark
+can decrypt a capture of the session).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .connection import (
+    ApplicationData,
+    ClientConnection,
+    ConnectionClosed,
+    Credential,
+    Event,
+    ServerConnection,
+    TLSConfig,
+    TLSConnection,
+)
+from .enums import CipherSuite
+from .errors import LocalProtocolError, TLSError
+from .keylog import KeyLog
+from .state import State
+from .suites import SUITES
+from .transcript import Transcript
+
+__all__ = ["TLSServer", "TLSSession", "connect", "echo_handler"]
+
+KeyLogTarget = str | os.PathLike[str] | KeyLog | None
+_RECV_SIZE = 65536
+
+
+class TLSSession:
+    """A TLS 1.2 session over a connected socket, after a completed handshake.
+
+    Made by :func:`connect` (client) or :meth:`TLSServer.accept` (server). ``recv`` returns
+    ``b""`` once the peer closed the session (close_notify or end of stream).
+    """
+
+    def __init__(self, sock: socket.socket, connection: TLSConnection) -> None:
+        self.socket = sock
+        self.connection = connection
+        self._received = bytearray()
+        self._closed = False
+        self.events: list[Event] = []
+
+    # -- properties --------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """``"TLSv1.2"`` (the name Python's ``ssl`` uses)."""
+        return "TLSv1.2"
+
+    @property
+    def cipher_suite(self) -> CipherSuite | None:
+        """The negotiated suite; ``.name`` is the IANA name."""
+        return self.connection.cipher_suite
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.connection.transcript
+
+    @property
+    def peer_certificates(self) -> tuple[Any, ...]:
+        return self.connection.peer_certificates
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- I/O ---------------------------------------------------------------------------
+    def handshake(self) -> None:
+        """Run the handshake to completion (called by connect / accept)."""
+        if isinstance(self.connection, ClientConnection) and self.connection.state is State.START:
+            self.connection.start_handshake()
+        while not self.connection.handshake_complete:
+            self._flush()
+            data = self._read_socket()
+            self._feed(data)
+            if self.connection.state in (State.CLOSED, State.ERROR):
+                raise LocalProtocolError(
+                    f"the connection ended during the handshake ({self.connection.state.name})"
+                )
+        self._flush()
+
+    def send(self, data: bytes) -> None:
+        """Encrypt and send ``data`` (split into records of at most 2^14 bytes)."""
+        self.connection.send_data(data)
+        self._flush()
+
+    sendall = send
+
+    def recv(self, max_bytes: int = _RECV_SIZE) -> bytes:
+        """Up to ``max_bytes`` of application data; blocks until some arrive; b"" at the end."""
+        while not self._received and self.connection.state is State.CONNECTED:
+            self._feed(self._read_socket())
+            self._flush()
+        data = bytes(self._received[:max_bytes])
+        del self._received[:max_bytes]
+        return data
+
+    def recv_all(self) -> bytes:
+        """Everything until the peer closes the session."""
+        chunks = []
+        while chunk := self.recv():
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        """Send close_notify (the keys are then wiped) and close the socket."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.connection.close()
+            self._flush()
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.socket.shutdown(socket.SHUT_RDWR)
+            self.socket.close()
+
+    def __enter__(self) -> TLSSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        suite = self.cipher_suite.name if self.cipher_suite else None
+        return f"<TLSSession {self.connection.role} {self.version} {suite} {self.connection.state.name}>"
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _read_socket(self) -> bytes:
+        try:
+            return self.socket.recv(_RECV_SIZE)
+        except TimeoutError as exc:
+            raise TLSError(f"no answer from the peer within {self.socket.gettimeout()} s") from exc
+        except ConnectionResetError:
+            return b""
+
+    def _flush(self) -> None:
+        data = self.connection.data_to_send()
+        if data:
+            self.socket.sendall(data)
+
+    def _feed(self, data: bytes) -> None:
+        try:
+            events = self.connection.receive_data(data)
+        except TLSError:
+            # the connection queued its fatal alert (if any): send it, then report the error
+            with contextlib.suppress(OSError):
+                self._flush()
+            self._closed = True
+            self.socket.close()
+            raise
+        self.events += events
+        for event in events:
+            if isinstance(event, ApplicationData):
+                self._received += event.data
+            elif isinstance(event, ConnectionClosed):
+                with contextlib.suppress(OSError):
+                    self._flush()
+
+
+def _write_keylog(target: KeyLogTarget, transcript: Transcript) -> None:
+    secrets = transcript.secrets
+    if target is None or secrets.client_random is None or secrets.master_secret is None:
+        return
+    if isinstance(target, KeyLog):
+        target.add_master_secret(secrets.client_random, secrets.master_secret)
+        return
+    with open(target, "a", encoding="ascii") as file:
+        file.write(transcript.keylog())
+
+
+def _credential(cert: str | os.PathLike[str] | None, key: str | os.PathLike[str] | None) -> list[Credential]:
+    if cert is None and key is None:
+        return []
+    if cert is None:
+        raise LocalProtocolError("client_key was given without client_cert")
+    return [Credential.load(cert, key if key is not None else cert)]
+
+
+def connect(
+    host: str,
+    port: int,
+    *,
+    server_name: str | None = None,
+    cafile: str | os.PathLike[str] | None = None,
+    cipher_suites: Sequence[str | CipherSuite] | None = None,
+    client_cert: str | os.PathLike[str] | None = None,
+    client_key: str | os.PathLike[str] | None = None,
+    keylog: KeyLogTarget = None,
+    timeout: float | None = 10.0,
+    verify: bool = True,
+    config: TLSConfig | None = None,
+) -> TLSSession:
+    """Connect to ``host:port``, run a TLS 1.2 handshake and return the session.
+
+    ``server_name`` (default: ``host``) is checked against the certificate — as a DNS name,
+    or as an IP address when it is one — and sent as SNI unless it is an IP literal.
+    ``cipher_suites`` takes IANA (``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``) or OpenSSL
+    (``ECDHE-RSA-AES128-GCM-SHA256``) names. ``keylog`` (a path or a
+    :class:`~httpslab.keylog.KeyLog`) receives the ``CLIENT_RANDOM`` line. ``config`` gives
+    full control; the other keyword arguments then override its fields.
+    """
+    import dataclasses
+
+    fields: dict[str, Any] = {
+        "server_name": server_name if server_name is not None else host,
+        "verify": verify,
+    }
+    if cafile is not None:
+        fields["cafile"] = cafile
+    if cipher_suites is not None:
+        fields["cipher_suites"] = tuple(cipher_suites)
+    credentials = _credential(client_cert, client_key)
+    if credentials:
+        fields["credentials"] = credentials
+    config = dataclasses.replace(config, **fields) if config is not None else TLSConfig(**fields)
+    sock = socket.create_connection((host, port), timeout=timeout)
+    session = TLSSession(sock, ClientConnection(config))
+    try:
+        session.handshake()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            sock.close()
+        raise
+    _write_keylog(keylog, session.transcript)
+    return session
+
+
+def echo_handler(session: TLSSession) -> None:
+    """Send back whatever arrives until the client closes (a handler for :class:`TLSServer`)."""
+    while data := session.recv():
+        session.send(data)
+
+
+class TLSServer:
+    """A blocking TLS 1.2 server on the loopback interface, one handshake per accepted client.
+
+    >>> with TLSServer(TLSConfig(credentials=[credential])) as server:   # doctest: +SKIP
+    ...     server.serve_in_background(echo_handler)
+    ...     session = connect(*server.address, cafile=ca_file)
+
+    Only loopback addresses are accepted: httpslab serves demo keys that anyone can read.
+    Each accepted session's transcript is kept in ``sessions`` (and its key log line in
+    ``keylog`` when given).
+    """
+
+    def __init__(
+        self,
+        config: TLSConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        keylog: KeyLogTarget = None,
+        timeout: float | None = 10.0,
+        backlog: int = 8,
+    ) -> None:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise LocalProtocolError(f"httpslab serves on loopback addresses only, not {host!r}")
+        if not config.credentials:
+            raise LocalProtocolError("the server configuration has no certificate (TLSConfig.credentials)")
+        self.config = config
+        self.keylog = keylog
+        self.timeout = timeout
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._listener = socket.socket(family, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, port))
+        self._listener.listen(backlog)
+        self.sessions: list[TLSSession] = []
+        #: errors of handshakes that failed in :meth:`serve_forever` (the server keeps going)
+        self.errors: list[TLSError] = []
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._listener.getsockname()[:2]
+        return host, port
+
+    def accept(self) -> TLSSession:
+        """Wait for one client and run the handshake; the error is raised if it fails."""
+        sock, _ = self._listener.accept()
+        sock.settimeout(self.timeout)
+        session = TLSSession(sock, ServerConnection(self.config))
+        self.sessions.append(session)
+        session.handshake()
+        _write_keylog(self.keylog, session.transcript)
+        return session
+
+    def serve_forever(
+        self, handler: Callable[[TLSSession], None] = echo_handler, *, max_sessions: int | None = None
+    ) -> None:
+        """Accept clients one after the other and run ``handler(session)`` for each."""
+        served = 0
+        while not self._stopped.is_set() and (max_sessions is None or served < max_sessions):
+            try:
+                session = self.accept()
+            except TLSError as exc:
+                self.errors.append(exc)
+                served += 1
+                continue
+            except OSError:
+                if self._stopped.is_set():
+                    return
+                raise
+            served += 1
+            try:
+                handler(session)
+            except TLSError as exc:
+                self.errors.append(exc)
+            finally:
+                session.close()
+
+    def serve_in_background(
+        self, handler: Callable[[TLSSession], None] = echo_handler, *, max_sessions: int | None = None
+    ) -> threading.Thread:
+        """:meth:`serve_forever` in a daemon thread; :meth:`close` stops it."""
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(handler,), kwargs={"max_sessions": max_sessions}, daemon=True
+        )
+        self._thread.start()
+        return self._thread
+
+    def close(self) -> None:
+        self._stopped.set()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> TLSServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def server_config(
+    certfile: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    keyfile: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    **fields: Any,
+) -> TLSConfig:
+    """A server TLSConfig from PEM files (one or several chain/key pairs, e.g. RSA and ECDSA)."""
+    certfiles = [certfile] if isinstance(certfile, str | os.PathLike) else list(certfile)
+    keyfiles = [keyfile] if isinstance(keyfile, str | os.PathLike) else list(keyfile)
+    if len(certfiles) != len(keyfiles):
+        raise LocalProtocolError("give one key file per certificate file")
+    credentials = [Credential.load(Path(c), Path(k)) for c, k in zip(certfiles, keyfiles, strict=True)]
+    fields.setdefault("cipher_suites", tuple(SUITES))
+    return TLSConfig(credentials=credentials, **fields)
