@@ -1,0 +1,179 @@
+"""Record protection: httpslab.record vs the bare ``cryptography`` calls, 16 KiB records.
+
+Run: ``python benchmarks/bench_record.py [--samples N] [--batch N] [--size BYTES]``.
+
+For each suite, one record of application data is sealed and opened again per iteration:
+
+- **bare**: the ``cryptography`` calls alone, with every input computed beforehand — for
+  the AEADs one ``encrypt`` and one ``decrypt`` with a fixed nonce and additional data;
+  for CBC a fresh ``Cipher(AES, CBC(iv))`` encryptor and decryptor plus ``hmac.digest``
+  over the same bytes the record MACs, padding precomputed. This is the floor.
+- **by hand**: the same calls plus the per-record work RFC 5246/5288/7905 require, written
+  inline in the benchmark: nonce and additional data from the sequence number, the
+  explicit nonce put in front of the ciphertext and stripped again (GCM), padding (CBC).
+- **httpslab**: ``RecordProtection.seal`` then ``RecordProtection.open``.
+
+Samples of ``batch`` iterations are interleaved (bare, by hand, httpslab, bare, ...) so that
+the three see the same machine state; the table shows the median time per iteration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+import statistics
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from httpslab.enums import CipherSuite
+from httpslab.record import RecordProtection
+from httpslab.suites import suite_info
+
+VERSION = 0x0303
+APPLICATION_DATA = 23
+pack_header = struct.Struct(">QBHH").pack
+
+
+def aead_cases(suite: CipherSuite, size: int) -> dict[str, Callable[[], object]]:
+    info = suite_info(suite)
+    key = os.urandom(info.enc_key_length)
+    fixed_iv = os.urandom(info.fixed_iv_length)
+    plaintext = os.urandom(size)
+    aead = ChaCha20Poly1305(key) if info.cipher == "CHACHA20_POLY1305" else AESGCM(key)
+    is_gcm = info.record_iv_length == 8
+
+    nonce = os.urandom(12)
+    additional_data = pack_header(7, APPLICATION_DATA, VERSION, size)
+    sealed = aead.encrypt(nonce, plaintext, additional_data)
+
+    def bare() -> object:
+        ciphertext = aead.encrypt(nonce, plaintext, additional_data)
+        return aead.decrypt(nonce, sealed, additional_data), ciphertext
+
+    counter = [0]
+    iv_int = int.from_bytes(fixed_iv, "big")
+
+    def by_hand() -> object:
+        sequence_number = counter[0]
+        counter[0] = sequence_number + 1
+        aad = pack_header(sequence_number, APPLICATION_DATA, VERSION, size)
+        if is_gcm:
+            explicit = aad[:8]
+            fragment = explicit + aead.encrypt(fixed_iv + explicit, plaintext, aad)
+            return aead.decrypt(fixed_iv + fragment[:8], memoryview(fragment)[8:], aad)
+        record_nonce = (iv_int ^ sequence_number).to_bytes(12, "big")
+        fragment = aead.encrypt(record_nonce, plaintext, aad)
+        return aead.decrypt(record_nonce, fragment, aad)
+
+    sender = RecordProtection(info, key, fixed_iv)
+    receiver = RecordProtection(info, key, fixed_iv)
+    seal, open_ = sender.seal, receiver.open
+
+    def library() -> object:
+        return open_(APPLICATION_DATA, VERSION, seal(APPLICATION_DATA, VERSION, plaintext))
+
+    assert library() == plaintext and by_hand() == plaintext
+    return {"bare": bare, "by hand": by_hand, "httpslab": library}
+
+
+def cbc_cases(suite: CipherSuite, size: int, encrypt_then_mac: bool) -> dict[str, Callable[[], object]]:
+    info = suite_info(suite)
+    key = os.urandom(info.enc_key_length)
+    mac_key = os.urandom(info.mac_length)
+    mac_hash = info.mac_hash
+    assert mac_hash is not None
+    plaintext = os.urandom(size)
+    iv = os.urandom(16)
+    mac_header = pack_header(7, APPLICATION_DATA, VERSION, size)
+    mac = hmac.digest(mac_key, mac_header + plaintext, mac_hash)
+    padding_length = (16 - (size + (0 if encrypt_then_mac else len(mac)) + 1) % 16) % 16
+    padded = plaintext + (b"" if encrypt_then_mac else mac) + bytes((padding_length,)) * (padding_length + 1)
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+
+    def bare() -> object:
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        sealed = encryptor.update(padded) + encryptor.finalize()
+        tag = hmac.digest(mac_key, mac_header + plaintext, mac_hash)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        opened = decryptor.update(ciphertext) + decryptor.finalize()
+        check = hmac.digest(mac_key, mac_header + plaintext, mac_hash)
+        return sealed, tag, opened, check
+
+    sender = RecordProtection(
+        info, key, b"", mac_key, encrypt_then_mac=encrypt_then_mac, explicit_iv=lambda n: iv
+    )
+    receiver = RecordProtection(info, key, b"", mac_key, encrypt_then_mac=encrypt_then_mac)
+    seal, open_ = sender.seal, receiver.open
+
+    def library() -> object:
+        return open_(APPLICATION_DATA, VERSION, seal(APPLICATION_DATA, VERSION, plaintext))
+
+    assert library() == plaintext
+    return {"bare": bare, "httpslab": library}
+
+
+def measure(cases: dict[str, Callable[[], object]], samples: int, batch: int) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for function in cases.values():  # warm up
+        for _ in range(batch):
+            function()
+    for _ in range(samples):
+        for name, function in cases.items():
+            start = time.perf_counter_ns()
+            for _ in range(batch):
+                function()
+            times[name].append((time.perf_counter_ns() - start) / batch / 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=200, help="interleaved samples per case")
+    parser.add_argument("--batch", type=int, default=100, help="seal+open iterations per sample")
+    parser.add_argument("--size", type=int, default=16384, help="plaintext bytes per record")
+    args = parser.parse_args()
+
+    import ssl
+
+    import cryptography
+
+    print(f"Python {sys.version.split()[0]}, cryptography {cryptography.__version__}, {ssl.OPENSSL_VERSION}")
+    print(f"seal+open of one {args.size}-byte record; median of {args.samples} samples x {args.batch}")
+    print()
+    header = f"{'suite':34} {'bare µs':>9} {'by hand µs':>11} {'httpslab µs':>12} {'vs bare':>8} {'vs by hand':>11}"
+    print(header)
+    print("-" * len(header))
+    rows: list[tuple[str, dict[str, Callable[[], object]]]] = [
+        ("AES-128-GCM", aead_cases(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, args.size)),
+        ("AES-256-GCM", aead_cases(CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, args.size)),
+        ("ChaCha20-Poly1305", aead_cases(CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, args.size)),
+        (
+            "AES-128-CBC-SHA256 MAC-then-encrypt",
+            cbc_cases(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, args.size, False),
+        ),
+        (
+            "AES-128-CBC-SHA256 encrypt-then-MAC",
+            cbc_cases(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, args.size, True),
+        ),
+    ]
+    for name, cases in rows:
+        result = measure(cases, args.samples, args.batch)
+        bare, library = result["bare"], result["httpslab"]
+        by_hand = result.get("by hand")
+        by_hand_text = f"{by_hand:11.2f}" if by_hand else f"{'-':>11}"
+        ratio_hand = f"{library / by_hand:11.3f}" if by_hand else f"{'-':>11}"
+        print(f"{name:34} {bare:9.2f} {by_hand_text} {library:12.2f} {library / bare:8.3f} {ratio_hand}")
+
+
+if __name__ == "__main__":
+    main()
