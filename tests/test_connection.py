@@ -1,0 +1,776 @@
+"""In-memory ClientConnection <-> ServerConnection: every suite, EMS/EtM, mTLS, errors, close."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from httpslab import keyexchange, keyschedule
+from httpslab.connection import (
+    ApplicationData,
+    ClientConnection,
+    ConnectionClosed,
+    Credential,
+    HandshakeComplete,
+    Primitives,
+    ServerConnection,
+    TLSConfig,
+    WarningAlertReceived,
+)
+from httpslab.enums import (
+    AlertDescription,
+    CipherSuite,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    NamedGroup,
+)
+from httpslab.errors import (
+    AlertReceived,
+    BadCertificate,
+    BadRecordMac,
+    DecryptError,
+    HandshakeFailure,
+    IllegalParameter,
+    LocalProtocolError,
+    ProtocolError,
+    RemoteProtocolError,
+    UnexpectedMessage,
+)
+from httpslab.keylog import KeyLog
+from httpslab.messages import (
+    Alert,
+    ClientHello,
+    HelloRequest,
+    ServerHello,
+    decode_alert,
+    decode_handshake,
+    encode_handshake,
+)
+from httpslab.pki.ca import DemoPKI
+from httpslab.record import Record, RecordProtection, split_records
+from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
+from httpslab.suites import SUITES, suite_info
+
+# -------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def rsa_pki() -> DemoPKI:
+    return DemoPKI("rsa")
+
+
+@pytest.fixture(scope="module")
+def ec_pki() -> DemoPKI:
+    return DemoPKI("ecdsa")
+
+
+@pytest.fixture(scope="module")
+def server_credentials(rsa_pki: DemoPKI, ec_pki: DemoPKI) -> list[Credential]:
+    return [
+        Credential((rsa_pki.server, rsa_pki.intermediate), rsa_pki.server_key),
+        Credential((ec_pki.server, ec_pki.intermediate), ec_pki.server_key),
+    ]
+
+
+@pytest.fixture(scope="module")
+def anchors(rsa_pki: DemoPKI, ec_pki: DemoPKI) -> list:
+    return [rsa_pki.root, ec_pki.root]
+
+
+def pump(client: ClientConnection, server: ServerConnection) -> tuple[list, list]:
+    """Move bytes both ways until neither side has anything to send."""
+    client_events: list = []
+    server_events: list = []
+    for _ in range(20):
+        to_server = client.data_to_send()
+        if to_server:
+            server_events += server.receive_data(to_server)
+        to_client = server.data_to_send()
+        if to_client:
+            client_events += client.receive_data(to_client)
+        if not to_server and not to_client:
+            break
+    return client_events, server_events
+
+
+def make_pair(anchors, credentials, *, client=None, server=None):
+    client_config = TLSConfig(**{"server_name": "localhost", "trust_anchors": anchors, **(client or {})})
+    server_config = TLSConfig(credentials=credentials, trust_anchors=anchors, **(server or {}))
+    return ClientConnection(client_config), ServerConnection(server_config)
+
+
+def handshake(anchors, credentials, **kwargs):
+    client, server = make_pair(anchors, credentials, **kwargs)
+    client.start_handshake()
+    client_events, server_events = pump(client, server)
+    return client, server, client_events, server_events
+
+
+def alerts_in(data: bytes) -> list[Alert]:
+    """Alerts in plaintext records (the fatal alerts sent before encryption starts)."""
+    records, _ = split_records(data)
+    return [decode_alert(r.fragment) for r in records if r.content_type == ContentType.ALERT]
+
+
+# -------------------------------------------------------------------------- every suite
+
+
+@pytest.mark.parametrize("suite", list(SUITES), ids=lambda s: s.name)
+@pytest.mark.parametrize("ems", [True, False], ids=["ems", "no-ems"])
+@pytest.mark.parametrize("etm", [True, False], ids=["etm", "no-etm"])
+def test_every_suite_handshakes_and_carries_data(anchors, server_credentials, suite, ems, etm):
+    client, server, client_events, server_events = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": [suite], "extended_master_secret": ems, "encrypt_then_mac": etm},
+        server={"extended_master_secret": True, "encrypt_then_mac": True},
+    )
+    info = suite_info(suite)
+    done = [e for e in client_events if isinstance(e, HandshakeComplete)]
+    assert len(done) == 1 and done[0].cipher_suite == suite
+    assert next(e for e in server_events if isinstance(e, HandshakeComplete)).cipher_suite == suite
+    assert client.extended_master_secret is ems and server.extended_master_secret is ems
+    expected_etm = etm and not info.is_aead
+    assert client.encrypt_then_mac is expected_etm and server.encrypt_then_mac is expected_etm
+    # both sides derived the same secrets, and the client's EMS matches RFC 7627 recomputed
+    assert client.transcript.secrets.master_secret == server.transcript.secrets.master_secret
+    secrets = client.transcript.secrets
+    if ems:
+        log = b"".join(
+            e.raw for e in client.transcript.handshake_messages() if e.name != "Finished"
+        )  # through ClientKeyExchange (no CertificateVerify here)
+        session_hash = keyschedule.transcript_hash(log, info.prf_hash)
+        assert secrets.master_secret == keyschedule.extended_master_secret(
+            secrets.premaster_secret, session_hash, info.prf_hash
+        )
+    else:
+        assert secrets.master_secret == keyschedule.master_secret(
+            secrets.premaster_secret, secrets.client_random, secrets.server_random, info.prf_hash
+        )
+    client.send_data(b"GET / HTTP/1.1\r\n\r\n")
+    _, server_events = pump(client, server)
+    assert server_events == [ApplicationData(b"GET / HTTP/1.1\r\n\r\n")]
+    server.send_data(b"x" * 20000)  # two records
+    client_events, _ = pump(client, server)
+    assert b"".join(e.data for e in client_events) == b"x" * 20000
+    client.close()
+    _, server_events = pump(client, server)
+    assert server_events == [ConnectionClosed(by_peer=True, clean=True)]
+    assert client.state is State.CLOSED and server.state is State.CLOSED
+
+
+def test_server_picks_its_own_preference(anchors, server_credentials):
+    preferred = CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        server={"cipher_suites": [preferred, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]},
+    )
+    assert client.cipher_suite == preferred == server.cipher_suite
+
+
+def test_server_without_ecdsa_certificate_skips_ecdsa_suites(anchors, server_credentials):
+    client, server = make_pair(
+        anchors,
+        server_credentials[:1],
+        client={"cipher_suites": [CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]},
+    )
+    client.start_handshake()
+    with pytest.raises(HandshakeFailure, match="no shared cipher"):
+        server.receive_data(client.data_to_send())
+    assert [a.description for a in alerts_in(server.data_to_send())] == [AlertDescription.HANDSHAKE_FAILURE]
+    with pytest.raises(AlertReceived) as info:
+        client.receive_data(alerts_in_bytes(AlertDescription.HANDSHAKE_FAILURE))
+    assert info.value.description == AlertDescription.HANDSHAKE_FAILURE
+
+
+def alerts_in_bytes(description: AlertDescription) -> bytes:
+    return Record(ContentType.ALERT, 0x0303, bytes([2, description])).encode()
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        ([NamedGroup.SECP256R1], NamedGroup.SECP256R1),
+        ([NamedGroup.X25519, NamedGroup.SECP256R1], NamedGroup.X25519),
+    ],
+)
+def test_ecdhe_curve_follows_client_groups(anchors, server_credentials, groups, expected):
+    client, _, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"groups": groups, "cipher_suites": [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]},
+    )
+    ske = client.transcript.find("ServerKeyExchange").decoded
+    assert ske.params.named_curve == expected
+
+
+def test_dhe_group_negotiated_by_supported_groups(anchors, server_credentials):
+    client, _, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={
+            "groups": [NamedGroup.X25519, NamedGroup.FFDHE3072],
+            "cipher_suites": [CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+        },
+    )
+    ske = client.transcript.find("ServerKeyExchange").decoded
+    assert int.from_bytes(ske.params.dh_p, "big") == keyexchange.FFDHE3072.p
+
+
+# -------------------------------------------------------------------------- mutual TLS
+
+
+@pytest.mark.parametrize("key_type", ["rsa", "ecdsa"])
+def test_mutual_tls(anchors, server_credentials, rsa_pki, ec_pki, key_type):
+    pki = rsa_pki if key_type == "rsa" else ec_pki
+    client_credential = Credential((pki.client, pki.intermediate), pki.client_key)
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"credentials": [client_credential]},
+        server={"require_client_certificate": True},
+    )
+    assert client.handshake_complete and server.handshake_complete
+    assert server.peer_certificates[0] == pki.client
+    names = [e.name for e in client.transcript.messages() if e.sender == "client"]
+    assert names[:5] == [
+        "ClientHello",
+        "Certificate",
+        "ClientKeyExchange",
+        "CertificateVerify",
+        "ChangeCipherSpec",
+    ]
+    assert server.verification_report.ok and server.verification_report.purpose == "client"
+
+
+def test_required_client_certificate_missing_sends_handshake_failure(anchors, server_credentials):
+    # OpenSSL 3 with SSL_VERIFY_FAIL_IF_NO_PEER_CERT answers handshake_failure in TLS 1.2.
+    client, server = make_pair(anchors, server_credentials, server={"require_client_certificate": True})
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(HandshakeFailure, match="did not send a certificate"):
+        server.receive_data(client.data_to_send())
+    alert_bytes = server.data_to_send()
+    assert server.state is State.ERROR
+    with pytest.raises(AlertReceived) as info:
+        client.receive_data(alert_bytes)
+    assert info.value.description == AlertDescription.HANDSHAKE_FAILURE
+    assert client.state is State.ERROR
+
+
+def test_requested_but_optional_client_certificate(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials, server={"request_client_certificate": True})
+    assert server.handshake_complete and server.peer_certificates == ()
+    certificate = client.transcript.find("Certificate", sender="client")
+    assert certificate.decoded.certificate_list == ()
+
+
+def test_client_certificate_from_unknown_ca_is_refused(rsa_pki, server_credentials, anchors):
+    stranger = DemoPKI("rsa")
+    stranger.root = stranger.make_root("a stranger root", key_role="other-root")
+    stranger.intermediate = stranger.make_intermediate(stranger.root, stranger.root_key)
+    stranger_client = stranger.issue_client()
+    credential = Credential((stranger_client, stranger.intermediate), stranger.client_key)
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"credentials": [credential]},
+        server={"require_client_certificate": True},
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(BadCertificate) as info:
+        server.receive_data(client.data_to_send())
+    assert info.value.alert in (AlertDescription.UNKNOWN_CA, AlertDescription.BAD_CERTIFICATE)
+    assert alerts_in(server.data_to_send())[0].description == info.value.alert
+
+
+# -------------------------------------------------------------------------- certificate checks
+
+
+def _client_error(anchors, credentials, **client_fields):
+    client, server = make_pair(anchors, credentials, client=client_fields)
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    with pytest.raises(ProtocolError) as info:
+        client.receive_data(server.data_to_send())
+    sent = alerts_in(client.data_to_send())
+    assert [a.description for a in sent] == [info.value.alert]
+    # the server learns why
+    with pytest.raises(AlertReceived) as received:
+        server.receive_data(Record(ContentType.ALERT, 0x0303, bytes([2, info.value.alert])).encode())
+    assert received.value.description == info.value.alert
+    return info.value
+
+
+def test_wrong_server_name_is_bad_certificate(anchors, server_credentials):
+    error = _client_error(anchors, server_credentials, server_name="www.example.com")
+    assert error.alert == AlertDescription.BAD_CERTIFICATE
+    assert "www.example.com" in str(error) and "name" in str(error)
+
+
+def test_unknown_ca(server_credentials):
+    other = DemoPKI("rsa").make_root("another root", key_role="other-root")
+    error = _client_error([other], server_credentials)
+    assert error.alert == AlertDescription.UNKNOWN_CA
+
+
+def test_expired_certificate(anchors, server_credentials):
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+    error = _client_error(anchors, server_credentials, verify_time=later)
+    assert error.alert == AlertDescription.CERTIFICATE_EXPIRED
+
+
+def test_ip_address_checked_and_no_sni(anchors, server_credentials):
+    client, _, _, _ = handshake(anchors, server_credentials, client={"server_name": "127.0.0.1"})
+    assert client.handshake_complete
+    hello = client.transcript.find("ClientHello").decoded
+    assert hello.extension(ExtensionType.SERVER_NAME) is None  # RFC 6066 §3
+    assert client.verification_report.ip_address is not None
+    error = _client_error(anchors, server_credentials, server_name="10.1.2.3")
+    assert error.alert == AlertDescription.BAD_CERTIFICATE
+
+
+def test_sni_sent_for_host_names(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    assert client.transcript.find("ClientHello").decoded.server_name == "localhost"
+    assert server.server_name == "localhost"
+
+
+def test_verification_can_be_turned_off(server_credentials):
+    client, _, _, _ = handshake(
+        [], server_credentials, client={"verify": False, "server_name": "nowhere.test"}
+    )
+    assert client.handshake_complete and client.verification_report is None
+
+
+# -------------------------------------------------------------------------- protocol errors
+
+
+def _server_hello_record(**fields) -> bytes:
+    hello = ServerHello(random=bytes(32), **fields)
+    return Record(ContentType.HANDSHAKE, 0x0303, encode_handshake(hello)).encode()
+
+
+def test_suite_not_offered_is_illegal_parameter():
+    client = ClientConnection(TLSConfig(cipher_suites=["ECDHE-RSA-AES128-GCM-SHA256"], verify=False))
+    client.start_handshake()
+    client.data_to_send()
+    with pytest.raises(IllegalParameter):
+        client.receive_data(
+            _server_hello_record(
+                cipher_suite=CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256,
+                extensions=[(ExtensionType.RENEGOTIATION_INFO, b"\x00")],
+            )
+        )
+    assert alerts_in(client.data_to_send())[0].description == AlertDescription.ILLEGAL_PARAMETER
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_missing_renegotiation_info(strict):
+    client = ClientConnection(TLSConfig(verify=False, require_secure_renegotiation=strict))
+    client.start_handshake()
+    client.data_to_send()
+    record = _server_hello_record(
+        cipher_suite=CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, extensions=[]
+    )
+    if strict:
+        with pytest.raises(HandshakeFailure, match="renegotiation_info"):
+            client.receive_data(record)
+        assert alerts_in(client.data_to_send())[0].description == AlertDescription.HANDSHAKE_FAILURE
+    else:
+        client.receive_data(record)
+        assert client.state is State.WAIT_CERTIFICATE
+
+
+def test_unsolicited_extension_is_unsupported_extension():
+    client = ClientConnection(TLSConfig(verify=False, extended_master_secret=False))
+    client.start_handshake()
+    client.data_to_send()
+    with pytest.raises(RemoteProtocolError) as info:
+        client.receive_data(
+            _server_hello_record(
+                cipher_suite=CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                extensions=[
+                    (ExtensionType.RENEGOTIATION_INFO, b"\x00"),
+                    (ExtensionType.EXTENDED_MASTER_SECRET, b""),
+                ],
+            )
+        )
+    assert info.value.alert == AlertDescription.UNSUPPORTED_EXTENSION
+
+
+def test_out_of_order_message_is_unexpected_message(server_credentials):
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    finished = Record(ContentType.HANDSHAKE, 0x0303, bytes([HandshakeType.FINISHED, 0, 0, 12]) + bytes(12))
+    with pytest.raises(UnexpectedMessage, match="Finished"):
+        server.receive_data(finished.encode())
+    assert alerts_in(server.data_to_send())[0].description == AlertDescription.UNEXPECTED_MESSAGE
+    assert server.state is State.ERROR
+    with pytest.raises(LocalProtocolError):
+        server.receive_data(b"\x16\x03\x03")
+
+
+def test_application_data_before_handshake_is_unexpected(anchors, server_credentials):
+    client, server = make_pair(anchors, server_credentials)
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    with pytest.raises(UnexpectedMessage):
+        client.receive_data(
+            server.data_to_send() + Record(ContentType.APPLICATION_DATA, 0x0303, b"hi").encode()
+        )
+    assert client.state is State.ERROR
+
+
+def test_client_hello_to_client_is_unexpected():
+    client = ClientConnection(TLSConfig(verify=False))
+    client.start_handshake()
+    hello = ClientHello(random=bytes(32), cipher_suites=[CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256])
+    with pytest.raises(UnexpectedMessage):
+        client.receive_data(Record(ContentType.HANDSHAKE, 0x0303, encode_handshake(hello)).encode())
+
+
+def test_tampered_finished_record_is_bad_record_mac(anchors, server_credentials):
+    client, server = make_pair(anchors, server_credentials)
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    flight = bytearray(client.data_to_send())
+    flight[-1] ^= 0x01  # last byte of the encrypted Finished record (its tag)
+    with pytest.raises(BadRecordMac):
+        server.receive_data(bytes(flight))
+    # the server has not switched its write keys yet: its alert goes out in plaintext
+    assert alerts_in(server.data_to_send())[0].description == AlertDescription.BAD_RECORD_MAC
+
+
+def test_wrong_verify_data_is_decrypt_error(anchors, server_credentials):
+    # A PRF that differs only for "client finished" makes a valid record with a wrong Finished.
+    def prf(secret, label, seed, length, hash_name):
+        value = keyschedule.prf(secret, label, seed, length, hash_name)
+        return bytes(length) if label == b"client finished" else value
+
+    client, server = make_pair(anchors, server_credentials, client={"primitives": Primitives(prf=prf)})
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(DecryptError, match="Finished"):
+        server.receive_data(client.data_to_send())
+
+
+def test_byte_by_byte_delivery(anchors, server_credentials):
+    client, server = make_pair(anchors, server_credentials)
+    client.start_handshake()
+    for _ in range(10):
+        data = client.data_to_send()
+        for i in range(len(data)):
+            server.receive_data(data[i : i + 1])
+        reply = server.data_to_send()
+        for i in range(len(reply)):
+            client.receive_data(reply[i : i + 1])
+        if not data and not reply:
+            break
+    assert client.handshake_complete and server.handshake_complete
+
+
+def test_end_of_stream_during_handshake(anchors, server_credentials):
+    client, _ = make_pair(anchors, server_credentials)
+    client.start_handshake()
+    with pytest.raises(RemoteProtocolError, match="closed the connection"):
+        client.receive_data(b"")
+
+
+def test_end_of_stream_after_handshake_is_unclean_close(anchors, server_credentials):
+    client, _, _, _ = handshake(anchors, server_credentials)
+    assert client.receive_data(b"") == [ConnectionClosed(by_peer=True, clean=False)]
+
+
+def test_hello_request_answered_with_no_renegotiation(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    # a HelloRequest from the server, sent with the server's record keys
+    server._write_record(ContentType.HANDSHAKE, encode_handshake(HelloRequest()))
+    client.receive_data(server.data_to_send())
+    assert client.state is State.CONNECTED
+    events = server.receive_data(client.data_to_send())
+    assert events == [WarningAlertReceived(AlertDescription.NO_RENEGOTIATION)]
+
+
+def test_renegotiating_client_hello_is_refused(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    hello = ClientHello(random=bytes(32), cipher_suites=[CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256])
+    client._write_record(ContentType.HANDSHAKE, encode_handshake(hello))
+    server.receive_data(client.data_to_send())
+    assert server.state is State.CONNECTED
+    assert client.receive_data(server.data_to_send()) == [
+        WarningAlertReceived(AlertDescription.NO_RENEGOTIATION)
+    ]
+
+
+def test_no_application_data_after_failure(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    client.send_data(b"secret")
+    data = bytearray(client.data_to_send())
+    data[-1] ^= 1
+    with pytest.raises(BadRecordMac):
+        server.receive_data(bytes(data))
+    with pytest.raises(LocalProtocolError):
+        server.send_data(b"more")
+    with pytest.raises(LocalProtocolError):
+        server.receive_data(b"anything")
+
+
+def test_send_before_handshake_is_local_error():
+    client = ClientConnection(TLSConfig(verify=False))
+    with pytest.raises(LocalProtocolError):
+        client.send_data(b"early")
+
+
+# -------------------------------------------------------------------------- close and wipe
+
+
+def test_close_wipes_keys_and_keeps_teaching_copy(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    master = client.transcript.secrets.master_secret
+    assert master is not None and client._master_secret == master
+    write = client._write_protection
+    client.close()
+    assert client._master_secret is None and client._key_block is None
+    assert write.wiped
+    assert client.transcript.secrets.master_secret == master  # keep_secrets=True (default)
+    pump(client, server)
+    assert server._master_secret is None and server.state is State.CLOSED
+    assert client.receive_data(b"late") == []
+
+
+def test_keep_secrets_false(anchors, server_credentials):
+    client, _, _, _ = handshake(anchors, server_credentials, client={"keep_secrets": False})
+    assert client.handshake_complete
+    assert client.transcript.secrets.master_secret is None
+    assert client.transcript.secrets.premaster_secret is None
+    assert client.transcript.secrets.client_random is not None
+
+
+def test_peer_close_notify_is_answered(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    server.close()
+    events = client.receive_data(server.data_to_send())
+    assert events == [ConnectionClosed(by_peer=True, clean=True)]
+    assert [e.name for e in client.transcript.messages()][-1] == "Alert close_notify"
+    assert client.transcript.messages()[-1].sender == "client"
+
+
+# -------------------------------------------------------------------------- transcript
+
+
+def test_transcript_ladder_and_keylog(anchors, server_credentials):
+    client, server, _, _ = handshake(
+        anchors, server_credentials, client={"cipher_suites": ["ECDHE-RSA-AES128-SHA256"]}
+    )
+    client.send_data(b"ping")
+    pump(client, server)
+    names = [(e.sender, e.name) for e in client.transcript.messages()]
+    assert names == [
+        ("client", "ClientHello"),
+        ("server", "ServerHello"),
+        ("server", "Certificate"),
+        ("server", "ServerKeyExchange"),
+        ("server", "ServerHelloDone"),
+        ("client", "ClientKeyExchange"),
+        ("client", "ChangeCipherSpec"),
+        ("client", "Finished"),
+        ("server", "ChangeCipherSpec"),
+        ("server", "Finished"),
+        ("client", "application data"),
+    ]
+    # the raw bytes of the handshake messages are what the Finished hash covers
+    for entry in client.transcript.handshake_messages():
+        assert encode_handshake(entry.decoded) == entry.raw
+        assert decode_handshake(entry.raw, key_exchange="ECDHE") == entry.decoded
+    # encrypted records hold both sides: the ciphertext on the wire and the plaintext
+    encrypted = [r for r in client.transcript.records() if r.encrypted]
+    assert encrypted and all(r.ciphertext != r.plaintext and r.raw.endswith(r.ciphertext) for r in encrypted)
+    data_record = encrypted[-1]
+    assert data_record.plaintext == b"ping"
+    # decrypt the recorded ciphertext independently with the key block in the transcript
+    block = client.transcript.secrets.key_block
+    protection = RecordProtection(
+        suite_info(client.cipher_suite),
+        block.client_write_key,
+        block.client_write_iv,
+        block.client_write_mac_key,
+        encrypt_then_mac=True,
+        sequence_number=1,
+    )
+    assert protection.open(ContentType.APPLICATION_DATA, 0x0303, data_record.ciphertext) == b"ping"
+    log = KeyLog.parse(client.transcript.keylog())
+    assert log.master_secret_for(client.client_random) == server.transcript.secrets.master_secret
+    summary = client.transcript.summary()
+    assert "ServerKeyExchange" in summary and "--->" in summary and "<---" in summary
+
+
+def test_seeded_random_is_reproducible(anchors, server_credentials):
+    def source(seed):
+        generator = random.Random(seed)
+        return lambda n: generator.randbytes(n)
+
+    hellos = []
+    for _ in range(2):
+        client = ClientConnection(TLSConfig(verify=False, random=source(7)))
+        client.start_handshake()
+        hellos.append(client.data_to_send())
+    assert hellos[0] == hellos[1]
+    client = ClientConnection(TLSConfig(verify=False, random=source(8)))
+    client.start_handshake()
+    assert client.data_to_send() != hellos[0]
+
+
+# -------------------------------------------------------------------------- replaceable primitives
+
+
+def test_learner_prf_rsa_and_aead_complete_a_handshake(anchors, server_credentials):
+    calls: list[bytes] = []
+
+    def learner_prf(secret, label, seed, length, hash_name):
+        calls.append(label)
+        return keyschedule.p_hash(secret, label + seed, length, hash_name)
+
+    def learner_rsa(public_key, premaster):
+        block = keyexchange.pkcs1_v15_pad(premaster, (public_key.key_size + 7) // 8)
+        return keyexchange.rsa_textbook_encrypt(public_key, block)
+
+    def learner_seal(key, nonce, plaintext, aad):
+        return AESGCM(key).encrypt(nonce, plaintext, aad)
+
+    primitives = Primitives(prf=learner_prf, rsa_encrypt_premaster=learner_rsa, aead_seal=learner_seal)
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"primitives": primitives, "cipher_suites": ["AES128-GCM-SHA256"]},
+    )
+    assert client.handshake_complete and server.handshake_complete
+    assert b"extended master secret" in calls and b"key expansion" in calls
+    assert b"client finished" in calls and b"server finished" in calls
+
+
+def test_learner_ecdh_and_record_functions(anchors, server_credentials):
+    used = {"ecdh": 0, "seal": 0, "open": 0}
+
+    def learner_ecdh(group, private_key, peer_point):
+        used["ecdh"] += 1
+        return keyexchange.ecdhe_shared_secret(group, private_key, peer_point)
+
+    def record_seal(keys, sequence_number, content_type, version, plaintext):
+        used["seal"] += 1
+        protection = RecordProtection(
+            keys.suite,
+            keys.key,
+            keys.iv,
+            keys.mac_key,
+            encrypt_then_mac=keys.encrypt_then_mac,
+            sequence_number=sequence_number,
+        )
+        return protection.seal(content_type, version, plaintext)
+
+    def record_open(keys, sequence_number, content_type, version, fragment):
+        used["open"] += 1
+        protection = RecordProtection(
+            keys.suite,
+            keys.key,
+            keys.iv,
+            keys.mac_key,
+            encrypt_then_mac=keys.encrypt_then_mac,
+            sequence_number=sequence_number,
+        )
+        return protection.open(content_type, version, fragment)
+
+    primitives = Primitives(ecdh_shared_secret=learner_ecdh, record_seal=record_seal, record_open=record_open)
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"primitives": primitives, "cipher_suites": ["ECDHE-RSA-AES128-SHA256"]},
+    )
+    client.send_data(b"one")
+    client.send_data(b"two")
+    _, events = pump(client, server)
+    assert events == [ApplicationData(b"one"), ApplicationData(b"two")]
+    server.send_data(b"three")
+    client_events, _ = pump(client, server)
+    assert client_events == [ApplicationData(b"three")]
+    assert used == {"ecdh": 1, "seal": 3, "open": 2}
+
+
+def test_wrong_learner_dh_fails_the_handshake(anchors, server_credentials):
+    def wrong_dh(group, private, peer_public):
+        return keyexchange.int_to_bytes(pow(peer_public, private + 1, group.p))
+
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={
+            "primitives": Primitives(dh_shared_secret=wrong_dh),
+            "cipher_suites": ["DHE-RSA-AES128-GCM-SHA256"],
+        },
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(BadRecordMac):
+        server.receive_data(client.data_to_send())
+
+
+def test_a_primitive_raising_valueerror_becomes_internal_error(anchors, server_credentials):
+    def broken(*args):
+        raise ValueError("learner bug")
+
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={
+            "primitives": Primitives(ecdh_shared_secret=broken),
+            "cipher_suites": ["ECDHE-RSA-AES128-GCM-SHA256"],
+        },
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    with pytest.raises(ProtocolError) as info:
+        client.receive_data(server.data_to_send())
+    assert info.value.alert == AlertDescription.INTERNAL_ERROR and "learner bug" in str(info.value)
+
+
+# -------------------------------------------------------------------------- state table
+
+
+def test_every_table_entry_has_a_handler():
+    for table, cls in ((CLIENT_TRANSITIONS, ClientConnection), (SERVER_TRANSITIONS, ServerConnection)):
+        for state, kind in table:
+            if isinstance(kind, HandshakeType) and state is not State.CONNECTED:
+                assert hasattr(cls, f"_on_{kind.name.lower()}"), (cls, kind)
+
+
+def test_table_refuses_anything_else():
+    with pytest.raises(UnexpectedMessage, match="expected: ServerHello"):
+        next_states("client", State.WAIT_HELLO, HandshakeType.CERTIFICATE)
+    with pytest.raises(UnexpectedMessage):
+        next_states("server", State.CONNECTED, HandshakeType.FINISHED)
+    assert next_states("client", State.WAIT_CERTIFICATE, HandshakeType.CERTIFICATE) == {
+        State.WAIT_KEY_EXCHANGE,
+        State.WAIT_CERTIFICATE_REQUEST,
+    }
+
+
+def test_config_accepts_both_name_styles():
+    config = TLSConfig(cipher_suites=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-CHACHA20-POLY1305"])
+    assert config.cipher_suites == (
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    )
+    with pytest.raises(LocalProtocolError):
+        TLSConfig(cipher_suites=["NOT-A-SUITE"])
+    with pytest.raises(LocalProtocolError):
+        ServerConnection(TLSConfig())
