@@ -1,0 +1,392 @@
+"""Tests for ``python -m httpslab get`` / ``serve`` (httpslab.cli) against real OpenSSL peers.
+
+The server runs as a real subprocess (``--port 0``; the port is read from its first line)
+and is hit by ``python -m httpslab get``, by Python's ``ssl`` (OpenSSL) and by a client that
+sends garbage; ``get`` is also run against ``openssl s_server -www``. Everything on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from httpslab import cli
+from httpslab.keylog import KeyLog
+from httpslab.pki import demo_pki
+from httpslab.record import split_records
+
+pytestmark = pytest.mark.interop
+
+REPO = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    port: int
+    ca_file: Path | None
+    log_lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+
+    def _read_log(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.log_lines.append(line)
+
+    def wait_log(self, text: str, timeout: float = 10) -> str:
+        """Wait until the server logged a line containing ``text``; return the log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(text in line for line in self.log_lines):
+                break
+            time.sleep(0.02)
+        return "".join(self.log_lines)
+
+    def stop(self) -> str:
+        """Stop the server; return what it logged on stderr."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self._reader.join(5)
+        return "".join(self.log_lines)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def start_server(*args: str) -> Server:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "httpslab", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    match = re.fullmatch(r"listening on https://127\.0\.0\.1:(\d+)/\n", first)
+    if match is None:
+        process.kill()
+        raise AssertionError(f"unexpected first line {first!r}; stderr: {process.communicate()[1]}")
+    ca_file = None
+    if "--cert" not in args:
+        second = process.stdout.readline()
+        assert second.startswith("CA file: "), second
+        ca_file = Path(second.removeprefix("CA file: ").strip())
+        assert ca_file.is_file()
+    return Server(process, int(match.group(1)), ca_file)
+
+
+def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "httpslab", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        cwd=REPO,
+        check=False,
+    )
+
+
+def run_main(*args: str) -> tuple[int, str, str]:
+    """Run the CLI in this process (faster than a subprocess)."""
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(list(args), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = start_server()
+    yield running
+    running.stop()
+
+
+def _ssl_get(
+    port: int, ca_file: Path, *, cipher: str | None = None, server_name: str = "localhost"
+) -> tuple[bytes, tuple]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_verify_locations(cafile=str(ca_file))
+    if cipher:
+        context.set_ciphers(cipher)
+    with socket.create_connection((LOOPBACK, port), timeout=10) as raw:
+        tls = context.wrap_socket(raw, server_hostname=server_name)
+        tls.sendall(b"GET /from-ssl HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        data = bytearray()
+        while chunk := tls.recv(65536):
+            data += chunk
+        cipher_info = tls.cipher()
+        tls.unwrap()  # succeeds only if the server sent close_notify
+    return bytes(data), cipher_info
+
+
+# ---------------------------------------------------------------------------------- serve
+
+
+def test_serve_answers_python_ssl_with_the_suite_openssl_negotiated(server: Server) -> None:
+    assert server.ca_file is not None
+    response, cipher_info = _ssl_get(server.port, server.ca_file, cipher="ECDHE-RSA-AES256-GCM-SHA384")
+    assert response.startswith(b"HTTP/1.1 200 OK\r\n")
+    body = response.partition(b"\r\n\r\n")[2]
+    assert cipher_info[0] == "ECDHE-RSA-AES256-GCM-SHA384"
+    assert cipher_info[1] == "TLSv1.2"
+    assert b"version: TLSv1.2\n" in body
+    assert b"cipher suite: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n" in body
+    assert b"request: GET /from-ssl\n" in body
+
+
+def test_get_subprocess_against_serve(server: Server) -> None:
+    assert server.ca_file is not None
+    result = run_cli(
+        "get",
+        f"https://localhost:{server.port}/hello?x=1",
+        "--cafile",
+        str(server.ca_file),
+        "--cipher",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "cipher suite: TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256\n" in result.stdout
+    assert "request: GET /hello?x=1\n" in result.stdout
+    assert "server name (SNI): localhost\n" in result.stdout
+    assert result.stdout.startswith("httpslab demo server")  # the body only, no HTTP head
+
+
+def test_serve_keeps_serving_after_a_garbage_client(server: Server) -> None:
+    assert server.ca_file is not None
+    with socket.create_connection((LOOPBACK, server.port), timeout=10) as raw:
+        raw.sendall(b"GET / HTTP/1.0\r\n\r\n")  # plain HTTP to a TLS port
+        answer = bytearray()
+        while chunk := raw.recv(4096):
+            answer += chunk
+    records, _ = split_records(bytes(answer), plaintext=True)
+    assert records and records[0].content_type == 21, answer  # an alert record
+    assert records[0].fragment[0] == 2  # fatal
+    # a client that connects and hangs up at once
+    socket.create_connection((LOOPBACK, server.port), timeout=10).close()
+    status, out, err = run_main(
+        "get", f"https://127.0.0.1:{server.port}/again", "--cafile", str(server.ca_file)
+    )
+    assert status == 0, err
+    assert "request: GET /again" in out
+    assert "server name (SNI): -" in out  # no SNI for an IP literal (RFC 6066 §3)
+
+
+def test_serve_with_client_ca_requires_a_client_certificate(tmp_path: Path) -> None:
+    files = demo_pki("rsa").write_pem_files(tmp_path)
+    running = start_server(
+        "--cert",
+        str(files.server_chain_file),
+        "--key",
+        str(files.server_key_file),
+        "--client-ca",
+        str(files.ca_file),
+    )
+    try:
+        url = f"https://localhost:{running.port}/mtls"
+        status, out, err = run_main(
+            "get",
+            url,
+            "--cafile",
+            str(files.ca_file),
+            "--cert",
+            str(files.client_chain_file),
+            "--key",
+            str(files.client_key_file),
+        )
+        assert status == 0, err
+        assert "client certificate: yes" in out
+        status, out, err = run_main("get", url, "--cafile", str(files.ca_file))
+        assert status == 1
+        assert out == ""
+        assert err.count("\n") == 1
+        assert re.fullmatch(r"httpslab: handshake failed: .* \(alert handshake_failure received\)\n", err), (
+            err
+        )
+    finally:
+        log = running.stop()
+    assert "GET /mtls -> 200" in log
+    assert "handshake failed" in log
+
+
+def test_serve_once_exits_after_one_client(tmp_path: Path) -> None:
+    running = start_server("--once", "--cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+    assert running.ca_file is not None
+    response, cipher_info = _ssl_get(running.port, running.ca_file)
+    assert cipher_info[0] == "ECDHE-RSA-AES128-GCM-SHA256"
+    assert b"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" in response
+    assert running.process.wait(timeout=10) == 0
+
+
+# ---------------------------------------------------------------------------------- get
+
+
+def _s_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int, Path]:
+    files = demo_pki("rsa").write_pem_files(tmp_path)
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            "openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-tls1_2", "-www",
+            "-cert", str(files.server_cert_file), "-cert_chain", str(files.intermediate_file),
+            "-key", str(files.server_key_file), *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:  # "Using default temp DH parameters", then "ACCEPT"
+        if line.strip() == b"ACCEPT":
+            break
+    else:
+        raise AssertionError(f"s_server did not start (exit status {process.wait(5)})")
+    return process, port, files.ca_file
+
+
+def test_get_against_openssl_s_server_writes_the_same_keylog(tmp_path: Path) -> None:
+    server_keylog = tmp_path / "server-keys.txt"
+    client_keylog = tmp_path / "client-keys.txt"
+    process, port, ca_file = _s_server(tmp_path, "-keylogfile", str(server_keylog))
+    try:
+        status, out, err = run_main(
+            "get",
+            f"https://localhost:{port}/",
+            "--cafile",
+            str(ca_file),
+            "--cipher",
+            "DHE-RSA-AES128-SHA256",
+            "--keylog",
+            str(client_keylog),
+            "--trace",
+        )
+    finally:
+        process.terminate()
+        process.wait(5)
+    assert status == 0, err
+    assert "Cipher is DHE-RSA-AES128-SHA256" in out  # s_server's status page names the suite
+    assert "Protocol  : TLSv1.2" in out
+    ours = KeyLog.load(client_keylog)
+    theirs = KeyLog.load(server_keylog)
+    (entry,) = ours.entries
+    assert theirs.master_secret_for(entry.client_random) == entry.secret
+    # --trace: the annotated ladder on stderr
+    assert "negotiated: TLSv1.2 TLS_DHE_RSA_WITH_AES_128_CBC_SHA256" in err
+    assert "ServerKeyExchange" in err and "Alert close_notify" in err
+    assert "HTTP: HTTP/1.0 200 ok" in err
+
+
+def test_get_wrong_host_is_one_line_with_the_alert(server: Server) -> None:
+    assert server.ca_file is not None
+    result = run_cli(
+        "get",
+        f"https://127.0.0.1:{server.port}/",
+        "--cafile",
+        str(server.ca_file),
+        "--server-name",
+        "www.example.com",
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("httpslab: handshake failed: certificate does not match the host name")
+    assert result.stderr.endswith("(alert bad_certificate sent)\n")
+
+
+def test_get_unknown_ca(server: Server, tmp_path: Path) -> None:
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(
+        demo_pki("rsa")
+        .make_root("httpslab DEMO Other Root", key_role="other-root")
+        .public_bytes(
+            __import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.PEM
+        )
+    )
+    status, out, err = run_main("get", f"https://localhost:{server.port}/", "--cafile", str(other))
+    assert status == 1 and out == ""
+    assert re.fullmatch(
+        r"httpslab: handshake failed: certificate is not signed by a trusted CA.*\(alert unknown_ca sent\)\n",
+        err,
+    ), err
+
+
+def test_get_connection_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]  # bound, not listening: refused
+        status, out, err = run_main("get", f"https://127.0.0.1:{port}/")
+    assert status == 1 and out == ""
+    assert err.startswith(f"httpslab: cannot connect to 127.0.0.1:{port}: ")
+    assert err.count("\n") == 1
+
+
+def test_get_times_out_on_a_silent_server() -> None:
+    with socket.socket() as listener:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        status, _, err = run_main("get", f"https://127.0.0.1:{port}/", "--timeout", "0.5")
+        elapsed = time.monotonic() - started
+    assert status == 1
+    assert elapsed < 5
+    assert err.startswith("httpslab: handshake failed: no answer from the peer within 0.5 s")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("get", "http://localhost/"),
+        ("get", "https://localhost:99999/"),
+        ("get", "https://localhost/", "--cipher", "NO-SUCH-SUITE"),
+        ("get", "https://localhost/", "--key", "k.pem"),
+        ("serve", "--cert", "c.pem"),
+    ],
+)
+def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    status, out, err = run_main(*args)
+    assert status == 2
+    assert out == ""
+    assert "httpslab: error: " in err
+
+
+def test_argparse_usage_errors_exit_2() -> None:
+    result = run_cli("get")
+    assert result.returncode == 2
+    assert "url" in result.stderr
+    result = run_cli("frobnicate")
+    assert result.returncode == 2
+
+
+def test_parse_https_url() -> None:
+    assert cli.parse_https_url("https://localhost:8443/a/b?c=d") == ("localhost", 8443, "/a/b?c=d")
+    assert cli.parse_https_url("https://127.0.0.1") == ("127.0.0.1", 443, "/")
+    assert cli.parse_https_url("https://[::1]:9/") == ("::1", 9, "/")
+    with pytest.raises(cli.UsageError):
+        cli.parse_https_url("ftp://x/")
