@@ -704,7 +704,9 @@ class TLSConnection:
         key_exchange = self.suite.key_exchange if self.suite else None
         message = decode_handshake(raw, key_exchange=key_exchange)
         name = message_name(kind)
-        self.transcript.add(self.peer, "handshake", name, raw, decoded=message, encrypted=encrypted)
+        self.transcript.add(
+            self.peer, "handshake", name, raw, decoded=message, encrypted=encrypted, note=_note(message)
+        )
         if self.state is State.CONNECTED:
             # HelloRequest / a renegotiating ClientHello: not part of the handshake hash.
             self._refuse_renegotiation(name)
@@ -729,7 +731,7 @@ class TLSConnection:
             )
         self.state = new_state
 
-    def _send_handshake(self, message: Any, note: str = "") -> bytes:
+    def _send_handshake(self, message: Any) -> bytes:
         raw = encode_handshake(message)
         if self.state is not State.CONNECTED:
             self._handshake_log += raw
@@ -742,7 +744,7 @@ class TLSConnection:
             raw,
             decoded=message,
             encrypted=self._write_protection is not None,
-            note=note,
+            note=_note(message),
         )
         return raw
 
@@ -935,7 +937,7 @@ class TLSConnection:
         # RFC 5246 §7.1: the pending write state becomes current right after ChangeCipherSpec.
         self._write_protection, self._pending_write = self._pending_write, None
         verify_data = self._verify_data(self.role, bytes(self._handshake_log))
-        self._send_handshake(Finished(verify_data=verify_data), note="verify_data " + verify_data.hex())
+        self._send_handshake(Finished(verify_data=verify_data))
 
     def _on_change_cipher_spec(self) -> State:
         if self._pending_read is None:
@@ -1005,9 +1007,43 @@ class TLSConnection:
         self.verification_report = report
         if not report.ok:
             alert = report.alert or AlertDescription.BAD_CERTIFICATE
+            check = report.error
+            if check is None:  # pragma: no cover - a report that is not ok names its failed check
+                reason = report.summary()
+            else:
+                reason = f"at the '{check.name}' check: {check.explanation.rstrip('.')} ({check.rfc})"
             raise BadCertificate(
-                f"the {self.peer}'s certificate was rejected. {report.summary()}", alert=alert
+                f"the {self.peer}'s certificate was rejected {reason}; "
+                f"sending the fatal alert {alert.name.lower()}",
+                alert=alert,
             )
+
+
+def _name(value: Any) -> str:
+    return value.name.lower() if hasattr(value, "name") else f"0x{int(value):04x}"
+
+
+def _note(message: Any) -> str:
+    """A few words for the transcript ladder: what this message decided."""
+    if isinstance(message, ClientHello):
+        return f"{len(message.cipher_suites)} cipher suites offered"
+    if isinstance(message, ServerHello):
+        return _name(message.cipher_suite).upper()
+    if isinstance(message, Certificate):
+        count = len(message.certificate_list)
+        return f"{count} certificate{'s' if count != 1 else ''}" if count else "no certificate"
+    if isinstance(message, ServerKeyExchange):
+        params = message.params
+        if isinstance(params, ServerECDHParams):
+            kind = f"curve {_name(params.named_curve)}"
+        else:
+            kind = f"{len(params.dh_p) * 8}-bit DH group"
+        return f"{kind}, signed with {_name(message.scheme)}"
+    if isinstance(message, CertificateVerify):
+        return f"signed with {_name(message.scheme)}"
+    if isinstance(message, Finished):
+        return f"verify_data {message.verify_data.hex()}"
+    return ""
 
 
 def _content_name(content_type: int) -> str:
@@ -1070,7 +1106,7 @@ class ClientConnection(TLSConnection):
         self._offered_suites = tuple(config.cipher_suites)
         self._offered_extensions = {int(e.type) for e in extensions}
         self.transcript.secrets.client_random = self.client_random
-        self._send_handshake(hello, note=f"{len(config.cipher_suites)} suites offered")
+        self._send_handshake(hello)
         self.state = State.WAIT_HELLO
 
     # -- handlers (names follow HandshakeType: _on_<type>) -------------------------------
@@ -1197,7 +1233,6 @@ class ClientConnection(TLSConnection):
             chain = credential.certificate_chain if credential else ()
             self._send_handshake(
                 Certificate(tuple(c.public_bytes(serialization.Encoding.DER) for c in chain)),
-                note="client certificate" if chain else "no client certificate",
             )
         if self.suite.key_exchange == "RSA":
             premaster = keyexchange.make_rsa_premaster(0x0303, self._random(46))
@@ -1323,8 +1358,7 @@ class ServerConnection(TLSConnection):
         if self.extended_master_secret:
             extensions.append(ExtendedMasterSecretExtension())
         self._send_handshake(
-            ServerHello(random=self.server_random, cipher_suite=suite.suite, extensions=extensions),
-            note=suite.name,
+            ServerHello(random=self.server_random, cipher_suite=suite.suite, extensions=extensions)
         )
         self._send_handshake(
             Certificate(
@@ -1414,14 +1448,12 @@ class ServerConnection(TLSConnection):
                 dh_g=keyexchange.int_to_bytes(group.g),
                 dh_Ys=keyexchange.int_to_bytes(keyexchange.dh_public(group, private)),
             )
-            note = f"DH group {group.name}"
         else:
             curve = self._ecdh_group
             assert curve is not None
             private_key = _ecdhe_generate(curve, self._random)
             self._ephemeral = private_key
             params = ServerECDHParams(named_curve=curve, point=keyexchange.ecdhe_public_bytes(private_key))
-            note = f"curve {curve.name.lower()}"
         unsigned = ServerKeyExchange(params=params, scheme=scheme, signature=b"")
         assert self.client_random and self.server_random
         signature = sign(
@@ -1429,10 +1461,7 @@ class ServerConnection(TLSConnection):
             scheme,
             unsigned.signed_content(self.client_random, self.server_random),
         )
-        self._send_handshake(
-            ServerKeyExchange(params=params, scheme=scheme, signature=signature),
-            note=f"{note}, {scheme.name.lower()}",
-        )
+        self._send_handshake(ServerKeyExchange(params=params, scheme=scheme, signature=signature))
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
         if not message.certificate_list:
