@@ -1,0 +1,109 @@
+"""The blocking drivers: httpslab's client and server talking over real loopback sockets."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from httpslab.connection import Credential, TLSConfig
+from httpslab.enums import AlertDescription, CipherSuite
+from httpslab.errors import AlertReceived, BadCertificate, LocalProtocolError, UnexpectedMessage
+from httpslab.io import TLSServer, TLSSession, connect, server_config
+from httpslab.keylog import KeyLog
+from httpslab.pki.ca import DemoPKI
+
+
+@pytest.fixture(scope="module")
+def pki() -> DemoPKI:
+    return DemoPKI("ecdsa")
+
+
+@pytest.fixture(scope="module")
+def files(pki, tmp_path_factory):
+    return pki.write_pem_files(tmp_path_factory.mktemp("pem"))
+
+
+@pytest.fixture
+def server(pki):
+    config = TLSConfig(credentials=[Credential((pki.server, pki.intermediate), pki.server_key)])
+    with TLSServer(config) as running:
+        yield running
+
+
+def test_httpslab_on_both_ends(server, files):
+    def handler(session: TLSSession) -> None:
+        request = session.recv()
+        session.send(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" if request.startswith(b"GET") else b"?"
+        )
+        session.close()
+
+    server.serve_in_background(handler, max_sessions=1)
+    log = KeyLog()
+    with connect(*server.address, server_name="localhost", cafile=files.ca_file, keylog=log) as session:
+        session.send(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert session.recv_all().endswith(b"\r\n\r\nok")
+        assert session.recv() == b""  # the server's close_notify ended the session
+        assert session.cipher_suite == CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        client_random = session.connection.client_random
+    server.close()
+    server_transcript = server.sessions[0].transcript
+    assert log.master_secret_for(client_random) == server_transcript.secrets.master_secret
+    assert server_transcript.messages()[-1].name == "Alert close_notify"
+
+
+def test_keylog_file_is_appended(server, files, tmp_path):
+    server.serve_in_background(max_sessions=2)
+    path = tmp_path / "keys.log"
+    for _ in range(2):
+        with connect(*server.address, server_name="localhost", cafile=files.ca_file, keylog=path) as session:
+            session.send(b"x")
+            assert session.recv() == b"x"
+    assert len(KeyLog.load(path)) == 2
+
+
+def test_handshake_error_reaches_both_sides(server, tmp_path):
+    other = DemoPKI("ecdsa").make_root("a stranger", key_role="other-root")
+    anchor = tmp_path / "stranger.pem"
+    from cryptography.hazmat.primitives import serialization
+
+    anchor.write_bytes(other.public_bytes(serialization.Encoding.PEM))
+    server.serve_in_background(max_sessions=1)
+    with pytest.raises(BadCertificate) as info:
+        connect(*server.address, server_name="localhost", cafile=anchor)
+    assert info.value.alert == AlertDescription.UNKNOWN_CA
+    server.close()
+    assert len(server.errors) == 1 and isinstance(server.errors[0], AlertReceived)
+    assert server.errors[0].description == AlertDescription.UNKNOWN_CA
+
+
+def test_server_refuses_non_loopback_addresses(pki):
+    config = TLSConfig(credentials=[Credential((pki.server,), pki.server_key)])
+    with pytest.raises(LocalProtocolError, match="loopback"):
+        TLSServer(config, host="0.0.0.0")
+
+
+def test_server_config_from_pem_files(files):
+    config = server_config(files.server_chain_file, files.server_key_file)
+    assert config.credentials[0].authentication == "ECDSA"
+    assert len(config.credentials[0].certificate_chain) == 2
+
+
+def test_peer_that_is_not_tls(files):
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        conn.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    # an HTTP answer starts with "H" (0x48), which is no TLS record type: unexpected_message
+    with pytest.raises(UnexpectedMessage, match="content type 72"):
+        connect(*listener.getsockname(), server_name="localhost", cafile=files.ca_file)
+    thread.join(5)
+    listener.close()
