@@ -1,0 +1,209 @@
+"""Pictures for notebooks 03–06: avalanche, key schedule, record byte map, toy Diffie–Hellman.
+
+Every function takes ``ax=None`` (a new small figure is made when it is None), draws with
+matplotlib (the Agg backend is enough) and returns the Axes. Nothing here computes
+cryptography: the numbers come from :mod:`httpslab.keyschedule`, :mod:`httpslab.record` and
+:mod:`httpslab.keyexchange` through :mod:`httpslab.notebook.crypto_widgets`.
+
+- :func:`draw_avalanche` — bits changed per derived key after a small input change (RFC 5246 §5
+  PRF: a good PRF changes about half of the output bits);
+- :func:`draw_key_schedule` — premaster → master secret → key block → record keys
+  (RFC 5246 §6.3, §8.1; RFC 7627 §4);
+- :func:`draw_record_map` — a record's bytes as labelled coloured segments, from
+  :meth:`httpslab.record.SealedRecord.parts` (RFC 5246 §6.2, RFC 5288 §3, RFC 7366 §3);
+- :func:`draw_toy_dh` — the powers of g in a toy group, with both public values marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "PART_COLOURS",
+    "draw_avalanche",
+    "draw_key_schedule",
+    "draw_record_map",
+    "draw_toy_dh",
+]
+
+#: one colour per record part label (anything else is grey)
+PART_COLOURS: dict[str, str] = {
+    "header": "#9e9e9e",
+    "explicit nonce": "#ffcc80",
+    "IV": "#ffcc80",
+    "ciphertext": "#90caf9",
+    "tag": "#ef9a9a",
+    "MAC": "#ce93d8",
+    "plaintext": "#a5d6a7",
+    "padding": "#fff59d",
+}
+_OTHER_COLOUR = "#e0e0e0"
+
+
+def _new_axes(figsize: tuple[float, float]) -> Axes:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, dpi=80)
+    return ax
+
+
+def draw_avalanche(
+    changes: Sequence[tuple[str, int, int]], ax: Axes | None = None, title: str | None = None
+) -> Axes:
+    """Horizontal bars: for each ``(name, bits_changed, total_bits)`` the share of bits that flipped.
+
+    A dashed line marks 50 %, what an ideal pseudo-random function gives on average.
+    Bars carry gids ``avalanche-<name>``.
+    """
+    if ax is None:
+        ax = _new_axes((7, 0.45 * max(len(changes), 1) + 1.2))
+    names = [name for name, _, _ in changes]
+    shares = [100.0 * changed / total if total else 0.0 for _, changed, total in changes]
+    positions = list(range(len(changes)))[::-1]
+    for y, name, share, (_, changed, total) in zip(positions, names, shares, changes, strict=True):
+        ax.barh(y, share, color="#1f77b4" if changed else "#bdbdbd", gid=f"avalanche-{name}")
+        ax.text(min(share, 100) + 1, y, f"{changed}/{total} bits", va="center", fontsize=8)
+    ax.axvline(50, color="#d62728", linestyle="--", linewidth=1)
+    ax.set_yticks(positions, names, fontsize=8)
+    ax.set_xlim(0, 115)
+    ax.set_xlabel("bits changed (%)")
+    ax.set_title(title or "Avalanche: share of output bits that changed", fontsize=10)
+    return ax
+
+
+def draw_key_schedule(
+    key_block_parts: Sequence[tuple[str, int]] = (),
+    *,
+    extended_master_secret: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """The TLS 1.2 key schedule as a graph: inputs, PRF calls, and the key block's pieces.
+
+    ``key_block_parts`` is ``[(name, length), ...]`` (e.g. from
+    :func:`httpslab.notebook.crypto_widgets.key_block_layout`); pieces of length 0 are left
+    out. Boxes carry gids ``node-<name>``.
+    """
+    from matplotlib.patches import FancyArrowPatch
+
+    if ax is None:
+        ax = _new_axes((10, 4.2))
+    ax.set_axis_off()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 6)
+
+    def box(x: float, y: float, text: str, name: str, colour: str) -> None:
+        ax.text(
+            x, y, text, ha="center", va="center", fontsize=8, gid=f"node-{name}",
+            bbox={"boxstyle": "round,pad=0.35", "facecolor": colour, "edgecolor": "#555555"},
+        )  # fmt: skip
+
+    def arrow(start: tuple[float, float], end: tuple[float, float]) -> None:
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="->", mutation_scale=10, color="#555555"))
+
+    box(1.2, 5.2, "premaster secret\n(from RSA / DHE / ECDHE)", "premaster", "#fff3e0")
+    if extended_master_secret:
+        box(1.2, 3.8, "session_hash =\nHash(ClientHello … ClientKeyExchange)", "session_hash", "#e3f2fd")
+        label = 'PRF(premaster, "extended master secret",\n      session_hash)'
+    else:
+        box(1.2, 3.8, "client_random + server_random", "randoms", "#e3f2fd")
+        label = 'PRF(premaster, "master secret",\n      client_random + server_random)'
+    box(4.6, 4.5, label, "prf-master", "#f5f5f5")
+    box(4.6, 3.0, "master secret (48 bytes)", "master", "#ffe0b2")
+    box(4.6, 1.6, 'PRF(master, "key expansion",\n      server_random + client_random)', "prf-keys", "#f5f5f5")
+    arrow((2.3, 5.0), (3.4, 4.7))
+    arrow((2.3, 3.9), (3.4, 4.3))
+    arrow((4.6, 4.1), (4.6, 3.25))
+    arrow((4.6, 2.75), (4.6, 2.0))
+    parts = [(name, length) for name, length in key_block_parts if length]
+    if parts:
+        step = 5.6 / len(parts)
+        for index, (name, length) in enumerate(parts):
+            y = 5.6 - (index + 0.5) * step
+            box(8.6, y, f"{name} ({length} B)", name, "#e8f5e9")
+            arrow((6.2, 1.6), (7.2, y))
+    ax.set_title("TLS 1.2 key schedule (RFC 5246 §6.3, §8.1; RFC 7627 §4)", fontsize=10)
+    return ax
+
+
+def draw_record_map(
+    parts: Sequence[tuple[str, bytes]],
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    highlight: int | None = None,
+    min_width: float = 6.0,
+) -> Axes:
+    """A record drawn as one row of labelled segments, one per ``(label, bytes)`` part.
+
+    Widths follow the byte counts (with ``min_width`` so a 5-byte header stays readable);
+    each segment is labelled with its name, length and first bytes in hex. ``highlight`` is
+    a byte offset in the whole record to mark in red (e.g. a flipped bit). Segments carry
+    gids ``part-<label>``.
+    """
+    from matplotlib.patches import Rectangle
+
+    if ax is None:
+        ax = _new_axes((10, 1.6))
+    ax.set_axis_off()
+    widths = [max(float(len(data)), min_width) for _, data in parts]
+    total = sum(widths) or 1.0
+    x = 0.0
+    offset = 0
+    for (label, data), width in zip(parts, widths, strict=True):
+        ax.add_patch(
+            Rectangle(
+                (x, 0), width, 1, facecolor=PART_COLOURS.get(label, _OTHER_COLOUR), edgecolor="black",
+                gid=f"part-{label}",
+            )
+        )  # fmt: skip
+        preview = data[:4].hex(" ") + (" …" if len(data) > 4 else "")
+        ax.text(x + width / 2, 0.62, f"{label}\n{len(data)} B", ha="center", va="center", fontsize=8)
+        ax.text(x + width / 2, 0.18, preview, ha="center", va="center", fontsize=6, family="monospace")
+        if highlight is not None and offset <= highlight < offset + len(data):
+            hx = x + (highlight - offset) * width / max(len(data), 1)
+            ax.add_patch(
+                Rectangle((hx, 0), max(width / max(len(data), 1), 0.6), 1, color="#d62728", alpha=0.8)
+            )
+        x += width
+        offset += len(data)
+    ax.set_xlim(-0.5, total + 0.5)
+    ax.set_ylim(-0.1, 1.1)
+    ax.set_title(title or f"record: {offset} bytes on the wire", fontsize=9)
+    return ax
+
+
+def draw_toy_dh(p: int, g: int, a: int, b: int, ax: Axes | None = None, *, limit: int = 400) -> Axes:
+    """The powers ``g^x mod p`` for x = 1 … min(p-1, limit), with A = g^a and B = g^b marked.
+
+    The scatter looks like noise: that is why, for a large p, going back from A to a
+    (the discrete logarithm) is hard. Works for toy groups only (p below a few thousand is
+    best). Markers carry gids ``alice`` and ``bob``.
+    """
+    if ax is None:
+        ax = _new_axes((6, 3.2))
+    count = min(p - 1, limit)
+    xs = list(range(1, count + 1))
+    ys = [pow(g, x, p) for x in xs]
+    ax.scatter(xs, ys, s=6, color="#9e9e9e", label="g^x mod p")
+    if 1 <= a <= count:
+        ax.scatter(
+            [a],
+            [pow(g, a, p)],
+            s=60,
+            color="#1f77b4",
+            label=f"Alice: A = g^{a} = {pow(g, a, p)}",
+            gid="alice",
+        )
+    if 1 <= b <= count:
+        ax.scatter(
+            [b], [pow(g, b, p)], s=60, color="#ff7f0e", label=f"Bob: B = g^{b} = {pow(g, b, p)}", gid="bob"
+        )
+    ax.set_xlabel("exponent x")
+    ax.set_ylabel("g^x mod p")
+    ax.set_title(f"powers of g = {g} modulo p = {p}", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    return ax
