@@ -1,0 +1,402 @@
+"""Real TLS 1.2 sessions on 127.0.0.1 for the notebooks: httpslab's client against OpenSSL.
+
+:func:`https_get` runs one HTTPS request the way notebook 00 tells it: a Python ``ssl``
+(OpenSSL) server with the demo PKI's certificate chain, httpslab's own client
+(:func:`httpslab.io.connect`), and a :class:`~httpslab.relay.RecordingRelay` between them
+that keeps what an eavesdropper sees. The result holds both views: the client's
+:class:`~httpslab.transcript.Transcript` (every message, with the session secrets) and the
+two byte streams on the wire, plus the NSS key log line (RFC 5246 §8.1 master secret).
+
+:func:`hello_probe` sends one real ClientHello (built with :mod:`httpslab.messages`) to a
+running ``openssl s_server`` and reads its answer up to ServerHelloDone or an alert
+(RFC 5246 §7.4.1, §7.2), which is what notebook 01's widget shows.
+
+Nothing here is simulated: every byte came from, or was accepted by, a real OpenSSL peer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import random
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..connection import ClientConnection, Credential, TLSConfig
+from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
+from ..errors import DecodeError, TLSError
+from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
+from ..pki.ca import DemoPKI, PemFiles
+from ..record import Record, split_records
+from ..relay import RecordingRelay
+from ..suites import parse_suite_name, suite_info
+
+__all__ = [
+    "HelloProbe",
+    "LiveSession",
+    "demo_files",
+    "hello_probe",
+    "https_get",
+    "seeded_random",
+]
+
+LOOPBACK = "127.0.0.1"
+SERVER_NAME = "localhost"
+DEFAULT_REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+DEFAULT_BODY = b"Hello, HTTPS! This page travelled inside TLS records.\n"
+
+
+def seeded_random(seed: int) -> Callable[[int], bytes]:
+    """A ``random(n) -> n bytes`` source for :class:`TLSConfig` that repeats for a given seed.
+
+    Only our own side's random values (client random, ephemeral key) come from it; the
+    OpenSSL peer draws its own, so a real session still differs from run to run.
+    """
+    generator = random.Random(seed)
+    return generator.randbytes
+
+
+@functools.cache
+def _scratch() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="httpslab-notebook-"))
+    import atexit
+
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@functools.cache
+def demo_files(key_type: str = "rsa") -> PemFiles:
+    """The demo PKI (root → intermediate → server/client leaves) written as PEM files, once."""
+    pki = DemoPKI(key_type)  # type: ignore[arg-type]
+    return pki.write_pem_files(_scratch() / key_type)
+
+
+def _http_response(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\nConnection: close\r\n\r\n"
+        + body
+    )
+
+
+@dataclass
+class LiveSession:
+    """One HTTPS request/response between httpslab's client and an OpenSSL server."""
+
+    suite: CipherSuite | None
+    #: the httpslab client's own record of the connection (None if it failed before starting)
+    transcript: Any
+    #: what the eavesdropper saw: every byte each side sent
+    client_to_server: bytes = field(repr=False)
+    server_to_client: bytes = field(repr=False)
+    #: the NSS key log line(s) for the session ("" if the handshake did not finish)
+    keylog_text: str = field(repr=False)
+    request: bytes = field(repr=False)
+    response: bytes = field(repr=False)
+    #: the client's error (an AlertReceived carries the server's real alert)
+    error: TLSError | None = None
+    #: what OpenSSL on the server side reported, if it failed
+    server_error: str | None = None
+    #: the client's TLSSession, closed: its connection's keys are wiped
+    session: Any = field(default=None, repr=False)
+    #: snapshot of the client's record keys while the connection was open (for notebook 08)
+    keys_while_open: dict[str, bytes | None] = field(default_factory=dict, repr=False)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.server_error is None
+
+    @property
+    def alert(self) -> AlertDescription | None:
+        """The fatal alert the server sent, read from the eavesdropper's bytes (None if none)."""
+        for record in _records(self.server_to_client):
+            if record.content_type == ContentType.ALERT and len(record.fragment) == 2:
+                alert = decode_alert(record.fragment)
+                if alert.description != AlertDescription.CLOSE_NOTIFY:
+                    return AlertDescription(alert.description)
+        return None
+
+
+def _records(stream: bytes) -> list[Record]:
+    try:
+        records, _rest = split_records(bytes(stream))
+    except TLSError:
+        return []
+    return records
+
+
+def connection_keys(connection: Any) -> dict[str, bytes | None]:
+    """The record keys a connection holds right now (None once wiped), for teaching."""
+    key_block = getattr(connection, "_key_block", None)
+    write = getattr(connection, "_write_protection", None)
+    return {
+        "master_secret": getattr(connection, "_master_secret", None),
+        "key_block": key_block.key_block if key_block is not None else None,
+        "write_key": bytes(write._key) if write is not None and write._key is not None else None,
+    }
+
+
+def https_get(
+    suite: str | CipherSuite = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    *,
+    seed: int | None = 2024,
+    client_cert: bool = False,
+    require_client_cert: bool = False,
+    request: bytes = DEFAULT_REQUEST,
+    body: bytes = DEFAULT_BODY,
+    timeout: float = 5.0,
+) -> LiveSession:
+    """One HTTPS GET: httpslab client → recording relay → Python ``ssl`` (OpenSSL) server.
+
+    ``suite`` is what the client offers (one suite; the server accepts them all).
+    ``require_client_cert`` makes the server demand a client certificate (mutual TLS);
+    ``client_cert`` makes the client have one. The server is TLS 1.2 only.
+    """
+    from ..io import TLSSession
+
+    cipher_suite = parse_suite_name(suite) if isinstance(suite, str) else CipherSuite(suite)
+    info = suite_info(cipher_suite)
+    key_type = "ecdsa" if info.authentication == "ECDSA" else "rsa"
+    files = demo_files(key_type)
+    started = time.perf_counter()
+
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.minimum_version = server_context.maximum_version = ssl.TLSVersion.TLSv1_2
+    server_context.set_ciphers("ALL:@SECLEVEL=1")
+    server_context.load_cert_chain(files.server_chain_file, files.server_key_file)
+    if info.key_exchange == "DHE":
+        from ..openssl_peers import dh_parameters_file
+
+        server_context.load_dh_params(str(dh_parameters_file("ffdhe2048")))
+    if require_client_cert:
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(files.ca_file)
+
+    server_result: dict[str, Any] = {}
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(1)
+    listener.settimeout(timeout)
+
+    def serve() -> None:
+        try:
+            raw, _ = listener.accept()
+            raw.settimeout(timeout)
+            with server_context.wrap_socket(raw, server_side=True) as tls:
+                received = bytearray()
+                while b"\r\n\r\n" not in received:
+                    chunk = tls.recv(4096)
+                    if not chunk:
+                        break
+                    received += chunk
+                server_result["request"] = bytes(received)
+                tls.sendall(_http_response(body))
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.unwrap()
+        except (OSError, ssl.SSLError) as exc:
+            server_result["error"] = f"{type(exc).__name__}: {exc}"
+
+    thread = threading.Thread(target=serve, name="httpslab-notebook-server", daemon=True)
+    client_error: TLSError | None = None
+    session = None
+    response = b""
+    keys_while_open: dict[str, bytes | None] = {}
+    keylog_lines: list[str] = []
+    try:
+        with RecordingRelay(listener.getsockname()[:2]) as relay:
+            thread.start()
+            config = TLSConfig(
+                server_name=SERVER_NAME,
+                cafile=files.ca_file,
+                cipher_suites=(cipher_suite,),
+                credentials=(
+                    [Credential.load(files.client_chain_file, files.client_key_file)] if client_cert else []
+                ),
+                random=seeded_random(seed) if seed is not None else None,
+            )
+            connection = ClientConnection(config)
+            try:
+                sock = socket.create_connection(relay.address, timeout=timeout)
+                session = TLSSession(sock, connection)
+                session.handshake()
+                keylog_lines.append(session.transcript.keylog())
+                session.send(request)
+                keys_while_open = connection_keys(connection)
+                response = session.recv_all()
+                session.close()
+            except TLSError as exc:
+                client_error = exc
+                if session is not None:
+                    session.close()
+            thread.join(timeout + 1)
+            with contextlib.suppress(TimeoutError):
+                relay.wait_closed(timeout)
+            client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
+    finally:
+        listener.close()
+    transcript = connection.transcript
+    return LiveSession(
+        suite=cipher_suite if client_error is None else None,
+        transcript=transcript,
+        client_to_server=client_to_server,
+        server_to_client=server_to_client,
+        keylog_text="".join(keylog_lines),
+        request=request,
+        response=response,
+        error=client_error,
+        server_error=server_result.get("error"),
+        session=session,
+        keys_while_open=keys_while_open,
+        elapsed=time.perf_counter() - started,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# One ClientHello against openssl s_server (notebook 01)
+# ------------------------------------------------------------------------------------------
+VERSIONS: dict[str, ProtocolVersion] = {
+    "TLS 1.0": ProtocolVersion.TLS1_0,
+    "TLS 1.1": ProtocolVersion.TLS1_1,
+    "TLS 1.2": ProtocolVersion.TLS1_2,
+}
+
+
+@dataclass(frozen=True)
+class HelloProbe:
+    """What a real server answered to one ClientHello."""
+
+    client_hello: ClientHello = field(repr=False)
+    client_hello_raw: bytes = field(repr=False)
+    #: the ServerHello (None if the server answered with an alert)
+    server_hello: ServerHello | None = field(default=None, repr=False)
+    server_hello_raw: bytes = field(default=b"", repr=False)
+    #: names of the server's handshake messages, in order
+    server_messages: tuple[str, ...] = ()
+    alert: AlertDescription | None = None
+    #: the server's bytes exactly as received
+    server_bytes: bytes = field(default=b"", repr=False)
+    elapsed: float = 0.0
+
+    @property
+    def chosen_suite(self) -> CipherSuite | None:
+        if self.server_hello is None:
+            return None
+        return CipherSuite(self.server_hello.cipher_suite)
+
+    @property
+    def outcome(self) -> str:
+        """One line: the suite the server chose, or the alert it sent."""
+        if self.chosen_suite is not None:
+            version = ProtocolVersion(self.server_hello.legacy_version).name  # type: ignore[union-attr]
+            return f"server chose {self.chosen_suite.name} ({version})"
+        if self.alert is not None:
+            return f"server sent the fatal alert {self.alert.name.lower()} ({int(self.alert)})"
+        return "the server closed the connection without an answer"
+
+
+def build_client_hello(
+    suites: Sequence[str | CipherSuite],
+    version: ProtocolVersion | int = ProtocolVersion.TLS1_2,
+    *,
+    seed: int | None = 1,
+) -> tuple[ClientHello, bytes]:
+    """httpslab's ClientHello offering ``suites``, with ``client_version`` set to ``version``.
+
+    Returns the message and the record that carries it (RFC 5246 §6.2.1; record version
+    0x0301 as OpenSSL writes its first record). An empty ``suites`` list is allowed here
+    (it is what the widget sends when nothing is ticked; a server must refuse it).
+    """
+    from ..messages import encode_handshake
+    from ..record import Record as WireRecord
+
+    chosen = [parse_suite_name(s) if isinstance(s, str) else CipherSuite(s) for s in suites]
+    config = TLSConfig(
+        cipher_suites=chosen or [CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256],
+        server_name=SERVER_NAME,
+        random=seeded_random(seed) if seed is not None else None,
+    )
+    client = ClientConnection(config)
+    client.start_handshake()
+    records, _ = split_records(client.data_to_send())
+    hello = decode_handshake(records[0].fragment)
+    assert isinstance(hello, ClientHello)
+    offered = tuple(chosen) + tuple(
+        s for s in hello.cipher_suites if s == CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV
+    )
+    hello = dataclasses.replace(hello, legacy_version=ProtocolVersion(version), cipher_suites=offered)
+    raw = encode_handshake(hello)
+    record = WireRecord(ContentType.HANDSHAKE, ProtocolVersion.TLS1_0, raw).encode()
+    return hello, record
+
+
+def hello_probe(
+    port: int,
+    suites: Sequence[str | CipherSuite],
+    version: ProtocolVersion | int = ProtocolVersion.TLS1_2,
+    *,
+    seed: int | None = 1,
+    timeout: float = 2.0,
+) -> HelloProbe:
+    """Send one ClientHello to the server on ``127.0.0.1:port``; read its first flight or alert."""
+    started = time.perf_counter()
+    hello, record = build_client_hello(suites, version, seed=seed)
+    received = bytearray()
+    reader = HandshakeReader()
+    names: list[str] = []
+    server_hello: ServerHello | None = None
+    server_hello_raw = b""
+    alert: AlertDescription | None = None
+    with socket.create_connection((LOOPBACK, port), timeout=timeout) as sock:
+        sock.sendall(record)
+        done = False
+        while not done:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                chunk = b""
+            if not chunk:
+                break
+            received += chunk
+            try:
+                records, _rest = split_records(bytes(received))
+            except DecodeError:
+                break
+            reader = HandshakeReader()
+            names = []
+            for rec in records:
+                if rec.content_type == ContentType.ALERT:
+                    alert = AlertDescription(int(decode_alert(rec.fragment).description))
+                    done = True
+                    break
+                if rec.content_type != ContentType.HANDSHAKE:
+                    continue
+                for msg_type, raw in reader.feed(rec.fragment):
+                    names.append(getattr(msg_type, "name", str(msg_type)))
+                    if msg_type == HandshakeType.SERVER_HELLO:
+                        decoded = decode_handshake(raw)
+                        assert isinstance(decoded, ServerHello)
+                        server_hello, server_hello_raw = decoded, raw
+                    if msg_type == HandshakeType.SERVER_HELLO_DONE:
+                        done = True
+    return HelloProbe(
+        client_hello=hello,
+        client_hello_raw=record[5:],
+        server_hello=server_hello,
+        server_hello_raw=server_hello_raw,
+        server_messages=tuple(names),
+        alert=alert,
+        server_bytes=bytes(received),
+        elapsed=time.perf_counter() - started,
+    )
