@@ -1,0 +1,628 @@
+"""Interop matrix: httpslab against two real OpenSSL peers, in both directions.
+
+Four pairings, each run over a real TCP connection on 127.0.0.1:
+
+- ``ssl-server``: httpslab client  → Python ``ssl`` server (OpenSSL, in a thread);
+- ``s_server``:   httpslab client  → ``openssl s_server -www`` (through a recording relay);
+- ``ssl-client``: Python ``ssl`` client → httpslab server;
+- ``s_client``:   ``openssl s_client`` → httpslab server (through a recording relay).
+
+Three switches on top of the cipher suite: **EMS** (RFC 7627) on or off, a **client
+certificate** (mutual TLS, required by the server) or none, and reaching the server **by
+name** (``localhost``: SNI sent, DNS subjectAltName checked) or **by IP** (``127.0.0.1``: no
+SNI, iPAddress subjectAltName checked). "EMS off" is set on the OpenSSL side
+(``SSL_OP_NO_EXTENDED_MASTER_SECRET`` for Python ``ssl``; an ``OPENSSL_CONF`` with
+``Options = -ExtendedMasterSecret`` for the command-line tools, which have no ``-no_ems``
+switch in OpenSSL 3.0), so httpslab must cope with a peer that does not do EMS; two extra
+tests turn it off on httpslab's own side instead.
+
+**Coverage rule.** Every one of the 17 suites runs in every pairing. The four
+:data:`REPRESENTATIVE` suites (one per key exchange / authentication, AEAD and CBC) run the
+full cross of the three switches (8 combinations). Every other suite runs two
+*complementary* combinations, ``k`` and ``7 - k`` with ``k = (suite position + 3 × pairing
+position) mod 8`` (bit 0: EMS off, bit 1: client certificate, bit 2: by IP): each such
+suite sees both values of every switch, and across the suites of one pairing every one of
+the 8 combinations occurs. That is 4 × 8 + 13 × 2 = 58 sessions per pairing, 232 in all.
+
+**What each run checks.** Both ends negotiated the suite asked for (httpslab's view and
+OpenSSL's: ``SSLSocket.cipher()``, the ``s_server -www`` page, ``s_client``'s summary);
+EMS is what the switch says on both ends; the client certificate was sent and checked
+(or not); SNI was sent by name and not by IP; application data went both ways intact; and
+the session **closed with close_notify in both directions** — seen by httpslab's transcript,
+by Python's ``unwrap()`` succeeding, and for the command-line peers on the wire: the
+relay's capture is decrypted with :func:`httpslab.capture.analyze_capture` and the session's
+key log, and both close_notify alerts must be in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from httpslab.capture import analyze_capture
+from httpslab.connection import ConnectionClosed, TLSConfig
+from httpslab.enums import AlertDescription, CipherSuite, ContentType
+from httpslab.io import TLSServer, TLSSession, connect, server_config
+from httpslab.keylog import KeyLog
+from httpslab.openssl_peers import OP_NO_EXTENDED_MASTER_SECRET, dh_parameters_file
+from httpslab.pki import PemFiles, demo_pki
+from httpslab.relay import RecordingRelay
+from httpslab.suites import SUITES, suite_info
+
+pytestmark = pytest.mark.interop
+
+LOOPBACK = "127.0.0.1"
+HOST_NAME = "localhost"
+TIMEOUT = 10.0
+
+PAIRINGS = ("ssl-server", "s_server", "ssl-client", "s_client")
+REPRESENTATIVE: tuple[CipherSuite, ...] = (
+    CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256,
+    CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA256,
+)
+ALL_SUITES: tuple[CipherSuite, ...] = tuple(SUITES)
+
+
+@dataclass(frozen=True)
+class Case:
+    pairing: str
+    suite: CipherSuite
+    ems: bool
+    client_cert: bool
+    by_ip: bool
+
+    @property
+    def id(self) -> str:
+        return "-".join(
+            [
+                self.pairing,
+                suite_info(self.suite).openssl_name,
+                "ems" if self.ems else "noems",
+                "mtls" if self.client_cert else "nocert",
+                "ip" if self.by_ip else "name",
+            ]
+        )
+
+    @property
+    def server_name(self) -> str:
+        return LOOPBACK if self.by_ip else HOST_NAME
+
+    @property
+    def key_type(self) -> str:
+        return "ecdsa" if suite_info(self.suite).authentication == "ECDSA" else "rsa"
+
+
+def _combination(k: int) -> tuple[bool, bool, bool]:
+    """(ems, client_cert, by_ip) of combination ``k`` (bit 0: EMS off, 1: cert, 2: by IP)."""
+    return (not k & 1, bool(k & 2), bool(k & 4))
+
+
+def matrix() -> list[Case]:
+    cases = []
+    for pairing_position, pairing in enumerate(PAIRINGS):
+        others = [s for s in ALL_SUITES if s not in REPRESENTATIVE]
+        for suite in ALL_SUITES:
+            if suite in REPRESENTATIVE:
+                combinations = list(range(8))
+            else:
+                k = (others.index(suite) + 3 * pairing_position) % 8
+                combinations = [k, 7 - k]
+            cases += [Case(pairing, suite, *_combination(k)) for k in combinations]
+    return cases
+
+
+CASES = matrix()
+
+
+def test_the_matrix_follows_the_coverage_rule() -> None:
+    for pairing in PAIRINGS:
+        mine = [c for c in CASES if c.pairing == pairing]
+        assert {c.suite for c in mine} == set(ALL_SUITES)
+        assert {(c.ems, c.client_cert, c.by_ip) for c in mine} == {_combination(k) for k in range(8)}
+        for suite in ALL_SUITES:
+            runs = [c for c in mine if c.suite == suite]
+            for switch in ("ems", "client_cert", "by_ip"):
+                assert {getattr(c, switch) for c in runs} == {True, False}, (pairing, suite, switch)
+            if suite in REPRESENTATIVE:
+                assert len(runs) == 8
+    assert len(CASES) == 4 * (4 * 8 + 13 * 2)
+
+
+# ============================================================================ fixtures
+
+
+@dataclass(frozen=True)
+class Identities:
+    rsa: PemFiles
+    ecdsa: PemFiles
+    ca_file: Path  # both demo roots
+    no_ems_conf: Path
+
+    def files(self, key_type: str) -> PemFiles:
+        return self.rsa if key_type == "rsa" else self.ecdsa
+
+
+NO_EMS_CONF = """\
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Options = -ExtendedMasterSecret
+"""
+
+
+@pytest.fixture(scope="module")
+def identities(tmp_path_factory: pytest.TempPathFactory) -> Identities:
+    directory = tmp_path_factory.mktemp("interop-pki")
+    rsa = demo_pki("rsa").write_pem_files(directory)
+    ecdsa = demo_pki("ecdsa").write_pem_files(directory)
+    ca_file = directory / "both-roots.pem"
+    ca_file.write_bytes(rsa.ca_file.read_bytes() + ecdsa.ca_file.read_bytes())
+    conf = directory / "no-ems.cnf"
+    conf.write_text(NO_EMS_CONF, encoding="ascii")
+    return Identities(rsa, ecdsa, ca_file, conf)
+
+
+def _openssl_env(identities: Identities, ems: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    if not ems:
+        env["OPENSSL_CONF"] = str(identities.no_ems_conf)
+    return env
+
+
+class SServer:
+    """One ``openssl s_server -www`` with an RSA and an ECDSA certificate, serving many clients."""
+
+    def __init__(self, identities: Identities, *, ems: bool, client_cert: bool) -> None:
+        with socket.socket() as probe:
+            probe.bind((LOOPBACK, 0))
+            self.port = probe.getsockname()[1]
+        rsa, ecdsa = identities.rsa, identities.ecdsa
+        args = [
+            "openssl", "s_server", "-accept", f"{LOOPBACK}:{self.port}", "-tls1_2", "-www",
+            "-cipher", "ALL:@SECLEVEL=0",
+            "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
+            "-key", str(rsa.server_key_file),
+            "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
+            "-dkey", str(ecdsa.server_key_file),
+        ]  # fmt: skip
+        if client_cert:
+            args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=_openssl_env(identities, ems),
+        )
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.strip() == b"ACCEPT":
+                break
+        else:
+            raise AssertionError(f"s_server did not start: {args}")
+        # keep draining its output so that it never blocks on a full pipe
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture(scope="module")
+def s_servers(identities: Identities) -> Iterator[dict[tuple[bool, bool], SServer]]:
+    """s_server processes keyed by (ems, client_cert), started on first use."""
+    running: dict[tuple[bool, bool], SServer] = {}
+
+    class Lazy(dict):  # type: ignore[type-arg]
+        def __missing__(self, key: tuple[bool, bool]) -> SServer:
+            server = SServer(identities, ems=key[0], client_cert=key[1])
+            running[key] = server
+            self[key] = server
+            return server
+
+    yield Lazy()
+    for server in running.values():
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def httpslab_servers(identities: Identities) -> Iterator[dict[bool, TLSServer]]:
+    """httpslab servers (RSA + ECDSA credentials, every suite) keyed by client_cert."""
+    servers = {}
+    for client_cert in (False, True):
+        config = server_config(
+            [identities.rsa.server_chain_file, identities.ecdsa.server_chain_file],
+            [identities.rsa.server_key_file, identities.ecdsa.server_key_file],
+            require_client_certificate=client_cert,
+            cafile=identities.ca_file,
+        )
+        servers[client_cert] = TLSServer(config, LOOPBACK, 0, timeout=TIMEOUT)
+    yield servers
+    for server in servers.values():
+        server.close()
+
+
+# ============================================================================ helpers
+
+REQUEST = b"GET /interop HTTP/1.0\r\nHost: localhost\r\n\r\n"
+REPLY = b"HTTP/1.0 200 OK\r\nContent-Length: 14\r\n\r\nhello, interop"
+
+
+def _client_credentials(case: Case, identities: Identities) -> dict[str, Any]:
+    if not case.client_cert:
+        return {}
+    files = identities.files(case.key_type)
+    return {"client_cert": files.client_chain_file, "client_key": files.client_key_file}
+
+
+def _assert_httpslab_client_side(session: TLSSession, case: Case) -> None:
+    connection = session.connection
+    assert connection.cipher_suite == case.suite
+    assert connection.extended_master_secret is case.ems
+    hello = connection.transcript.find("ClientHello", "client").decoded
+    assert (hello.server_name is None) is case.by_ip  # RFC 6066 §3: no SNI for an IP literal
+    names = [e.name for e in connection.transcript.handshake_messages()]
+    if case.client_cert:
+        assert "CertificateRequest" in names and "CertificateVerify" in names
+        certificate = [e for e in connection.transcript.handshake_messages() if e.name == "Certificate"]
+        assert certificate[-1].sender == "client" and certificate[-1].decoded.certificate_list
+    else:
+        assert "CertificateRequest" not in names
+    assert connection.verification_report is not None and connection.verification_report.ok
+
+
+def _close_notify_senders(connection_transcript: Any) -> set[str]:
+    return {
+        e.sender
+        for e in connection_transcript.messages()
+        if e.kind == "alert" and e.decoded.description == AlertDescription.CLOSE_NOTIFY
+    }
+
+
+def _assert_capture_closes_cleanly(relay: RecordingRelay, keylog: KeyLog, case: Case) -> None:
+    """Decrypt the relay's capture: both close_notify alerts are on the wire, encrypted."""
+    relay.wait_closed(TIMEOUT)
+    captured = analyze_capture(relay.client_to_server, relay.server_to_client, keylog)
+    assert captured.suite.suite == case.suite
+    assert captured.extended_master_secret is case.ems
+    alerts = {
+        (r.sender, r.plaintext)
+        for r in captured.records
+        if r.content_type == ContentType.ALERT and r.encrypted
+    }
+    assert ("client", b"\x01\x00") in alerts
+    assert ("server", b"\x01\x00") in alerts
+    assert captured.application_data("client").startswith(b"GET /")
+
+
+# ============================================================================ pairings
+
+
+def run_ssl_server(case: Case, identities: Identities) -> None:
+    """httpslab client → Python ssl server."""
+    info = suite_info(case.suite)
+    files = identities.files(case.key_type)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(info.openssl_name)
+    context.load_cert_chain(files.server_chain_file, files.server_key_file)
+    context.load_dh_params(str(dh_parameters_file("ffdhe2048")))
+    if not case.ems:
+        context.options |= OP_NO_EXTENDED_MASTER_SECRET
+    if case.client_cert:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=str(identities.ca_file))
+    result: dict[str, Any] = {}
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+
+    def serve() -> None:
+        try:
+            raw, _ = listener.accept()
+            raw.settimeout(TIMEOUT)
+            with context.wrap_socket(raw, server_side=True) as tls:
+                data = bytearray()
+                while len(data) < len(REQUEST):
+                    chunk = tls.recv(len(REQUEST) - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+                result["request"] = bytes(data)
+                result["cipher"] = tls.cipher()
+                result["peer_cert"] = tls.getpeercert(binary_form=True)
+                tls.sendall(REPLY)
+                tls.unwrap().close()  # sends close_notify, returns once the client's arrived
+                result["unwrapped"] = True
+        except BaseException as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        session = connect(
+            LOOPBACK,
+            listener.getsockname()[1],
+            server_name=case.server_name,
+            cafile=identities.ca_file,
+            cipher_suites=[case.suite],
+            timeout=TIMEOUT,
+            **_client_credentials(case, identities),
+        )
+        session.send(REQUEST)
+        reply = session.recv_all()
+        session.close()
+    finally:
+        thread.join(TIMEOUT)
+        listener.close()
+    assert "error" not in result, result.get("error")
+    assert reply == REPLY
+    assert result["request"] == REQUEST
+    assert result["cipher"][0] == info.openssl_name and result["cipher"][1] == "TLSv1.2"
+    assert (result["peer_cert"] is not None) is case.client_cert
+    assert result["unwrapped"]
+    assert ConnectionClosed(by_peer=True, clean=True) in session.events
+    assert _close_notify_senders(session.transcript) == {"client", "server"}
+    _assert_httpslab_client_side(session, case)
+
+
+def run_s_server(case: Case, identities: Identities, s_servers: dict[tuple[bool, bool], SServer]) -> None:
+    """httpslab client → openssl s_server -www, through a recording relay."""
+    server = s_servers[(case.ems, case.client_cert)]
+    with RecordingRelay((LOOPBACK, server.port)) as relay:
+        session = connect(
+            LOOPBACK,
+            relay.port,
+            server_name=case.server_name,
+            cafile=identities.ca_file,
+            cipher_suites=[case.suite],
+            timeout=TIMEOUT,
+            **_client_credentials(case, identities),
+        )
+        session.send(REQUEST)
+        page = session.recv_all()
+        session.close()
+        keylog = KeyLog.parse(session.transcript.keylog())
+        _assert_capture_closes_cleanly(relay, keylog, case)
+    assert page.startswith(b"HTTP/1.0 200 ok\r\n")
+    info = suite_info(case.suite)
+    assert f"Cipher is {info.openssl_name}".encode() in page
+    assert b"Protocol  : TLSv1.2" in page
+    assert f"Extended master secret: {'yes' if case.ems else 'no'}".encode() in page
+    assert ConnectionClosed(by_peer=True, clean=True) in session.events
+    _assert_httpslab_client_side(session, case)
+
+
+def _accept_in_thread(server: TLSServer, result: dict[str, Any], *, wait_for_close: bool) -> threading.Thread:
+    def serve() -> None:
+        session = None
+        try:
+            session = server.accept()
+            result["session"] = session
+            data = bytearray()
+            while len(data) < len(REQUEST):
+                chunk = session.recv(len(REQUEST) - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            result["request"] = bytes(data)
+            session.send(REPLY)
+            if wait_for_close:
+                result["after"] = session.recv()  # b"" once the client's close_notify arrived
+            session.close()
+        except BaseException as exc:
+            result["error"] = exc
+            if session is not None:
+                session.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def _assert_httpslab_server_side(result: dict[str, Any], case: Case) -> None:
+    assert "error" not in result, result.get("error")
+    session: TLSSession = result["session"]
+    connection = session.connection
+    assert result["request"] == REQUEST
+    assert connection.cipher_suite == case.suite
+    assert connection.extended_master_secret is case.ems
+    assert connection.server_name == (None if case.by_ip else HOST_NAME)
+    assert bool(connection.peer_certificates) is case.client_cert
+    if case.client_cert:
+        assert connection.verification_report is not None and connection.verification_report.ok
+    assert _close_notify_senders(connection.transcript) >= {"server"}
+
+
+def run_ssl_client(case: Case, identities: Identities, servers: dict[bool, TLSServer]) -> None:
+    """Python ssl client → httpslab server."""
+    info = suite_info(case.suite)
+    server = servers[case.client_cert]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(info.openssl_name)
+    context.load_verify_locations(cafile=str(identities.ca_file))
+    if not case.ems:
+        context.options |= OP_NO_EXTENDED_MASTER_SECRET
+    if case.client_cert:
+        files = identities.files(case.key_type)
+        context.load_cert_chain(files.client_chain_file, files.client_key_file)
+    result: dict[str, Any] = {}
+    thread = _accept_in_thread(server, result, wait_for_close=True)
+    try:
+        with socket.create_connection(server.address, timeout=TIMEOUT) as raw:
+            tls = context.wrap_socket(raw, server_hostname=case.server_name)
+            tls.sendall(REQUEST)
+            reply = bytearray()
+            while len(reply) < len(REPLY):
+                chunk = tls.recv(len(REPLY) - len(reply))
+                if not chunk:
+                    break
+                reply += chunk
+            cipher = tls.cipher()
+            tls.unwrap()  # sends close_notify and returns once the server's arrived
+    finally:
+        thread.join(TIMEOUT)
+    assert bytes(reply) == REPLY
+    assert cipher is not None and cipher[0] == info.openssl_name and cipher[1] == "TLSv1.2"
+    _assert_httpslab_server_side(result, case)
+    assert result["after"] == b""
+    assert ConnectionClosed(by_peer=True, clean=True) in result["session"].events
+
+
+def run_s_client(case: Case, identities: Identities, servers: dict[bool, TLSServer]) -> None:
+    """openssl s_client → httpslab server, through a recording relay."""
+    info = suite_info(case.suite)
+    server = servers[case.client_cert]
+    result: dict[str, Any] = {}
+    thread = _accept_in_thread(server, result, wait_for_close=False)
+    with RecordingRelay(server.address) as relay:
+        args = [
+            "openssl", "s_client", "-connect", f"{LOOPBACK}:{relay.port}", "-tls1_2",
+            "-cipher", info.openssl_name, "-CAfile", str(identities.ca_file),
+            "-verify_return_error", "-ign_eof",
+        ]  # fmt: skip
+        if case.by_ip:
+            args += ["-noservername", "-verify_ip", LOOPBACK]
+        else:
+            args += ["-servername", HOST_NAME, "-verify_hostname", HOST_NAME]
+        if case.client_cert:
+            files = identities.files(case.key_type)
+            # -cert loads the leaf only; the intermediate goes with -cert_chain
+            args += ["-cert", str(files.client_chain_file), "-cert_chain", str(files.intermediate_file)]
+            args += ["-key", str(files.client_key_file)]
+        try:
+            completed = subprocess.run(
+                args,
+                input=REQUEST,
+                capture_output=True,
+                timeout=TIMEOUT,
+                env=_openssl_env(identities, case.ems),
+                check=False,
+            )
+        finally:
+            thread.join(TIMEOUT)
+        stdout = completed.stdout.decode("utf-8", "replace")
+        assert completed.returncode == 0, stdout + completed.stderr.decode()
+        _assert_httpslab_server_side(result, case)
+        session: TLSSession = result["session"]
+        _assert_capture_closes_cleanly(relay, KeyLog.parse(session.transcript.keylog()), case)
+    assert REPLY.decode() in stdout
+    assert f"Cipher is {info.openssl_name}" in stdout
+    assert "Verify return code: 0 (ok)" in stdout
+    assert f"Extended master secret: {'yes' if case.ems else 'no'}" in stdout
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_interop(
+    case: Case,
+    identities: Identities,
+    s_servers: dict[tuple[bool, bool], SServer],
+    httpslab_servers: dict[bool, TLSServer],
+) -> None:
+    if case.pairing == "ssl-server":
+        run_ssl_server(case, identities)
+    elif case.pairing == "s_server":
+        run_s_server(case, identities, s_servers)
+    elif case.pairing == "ssl-client":
+        run_ssl_client(case, identities, httpslab_servers)
+    else:
+        run_s_client(case, identities, httpslab_servers)
+
+
+# ============================================================================ EMS off on httpslab's side
+
+
+def test_httpslab_client_without_ems_against_s_server(
+    identities: Identities, s_servers: dict[tuple[bool, bool], SServer]
+) -> None:
+    server = s_servers[(True, False)]  # s_server does EMS; httpslab does not offer it
+    session = connect(
+        LOOPBACK,
+        server.port,
+        server_name=HOST_NAME,
+        cafile=identities.ca_file,
+        cipher_suites=[CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        config=TLSConfig(extended_master_secret=False),
+    )
+    with contextlib.closing(session):
+        session.send(REQUEST)
+        page = session.recv_all()
+    hello = session.transcript.find("ClientHello", "client").decoded
+    assert not hello.extended_master_secret
+    assert not session.connection.extended_master_secret
+    assert b"Extended master secret: no" in page
+
+
+def test_httpslab_server_without_ems_against_ssl_client(identities: Identities) -> None:
+    config = server_config(
+        identities.rsa.server_chain_file, identities.rsa.server_key_file, extended_master_secret=False
+    )
+    with TLSServer(config, LOOPBACK, 0, timeout=TIMEOUT) as server:
+        result: dict[str, Any] = {}
+        thread = _accept_in_thread(server, result, wait_for_close=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.load_verify_locations(cafile=str(identities.ca_file))
+        with socket.create_connection(server.address, timeout=TIMEOUT) as raw:
+            tls = context.wrap_socket(raw, server_hostname=HOST_NAME)
+            tls.sendall(REQUEST)
+            reply = bytearray()
+            while len(reply) < len(REPLY):
+                reply += tls.recv(len(REPLY) - len(reply))
+            tls.unwrap()
+        thread.join(TIMEOUT)
+    assert bytes(reply) == REPLY
+    connection = result["session"].connection
+    assert connection.transcript.find("ClientHello", "client").decoded.extended_master_secret
+    assert not connection.transcript.find("ServerHello", "server").decoded.extended_master_secret
+    assert not connection.extended_master_secret
+
+
+def test_no_ems_openssl_conf_really_turns_ems_off(identities: Identities) -> None:
+    """The OPENSSL_CONF trick, checked on the wire: s_client's ClientHello lacks extension 23."""
+    with socket.socket() as listener:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        hellos = {}
+        for ems in (True, False):
+            process = subprocess.Popen(
+                ["openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-tls1_2"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_openssl_env(identities, ems),
+            )
+            conn, _ = listener.accept()
+            conn.settimeout(TIMEOUT)
+            data = b""
+            while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+                data += conn.recv(4096)
+            conn.close()
+            process.kill()
+            process.wait(5)
+            from httpslab.messages import decode_handshake
+
+            hellos[ems] = decode_handshake(data[5 : 5 + int.from_bytes(data[3:5], "big")])
+    assert hellos[True].extended_master_secret
+    assert not hellos[False].extended_master_secret
