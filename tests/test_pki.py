@@ -385,4 +385,26 @@ def test_loop_of_cross_signed_cas_fails_fast() -> None:
     assert time.monotonic() - started < 1.0
     assert report.error is not None and report.error.name == "path"
     assert "loop" in report.error.explanation
-    assert report.agrees_with_reference
+    assert report.reference_ok is None  # not asked: its path builder is exponential on loops
+    assert not report.ok and report.alert is AlertDescription.UNKNOWN_CA
+
+
+@pytest.mark.timeout(10)
+def test_mesh_of_cross_signed_cas_fails_fast() -> None:
+    """Every CA cross-signs every other: many candidate paths, none to an anchor."""
+    pki = demo_pki("ecdsa")
+    key = demo_key("other-intermediate", "ecdsa")
+    names = [f"httpslab DEMO Mesh CA {index}" for index in range(6)]
+    roots = [_ca(pki, name, None, None, key) for name in names]
+    mesh = [
+        _ca(pki, subject, issuer, key, key)
+        for subject in names
+        for issuer in roots
+        if issuer.subject.rfc4514_string() != subject
+    ]
+    leaf = pki.issue_leaf(issuer=roots[0], issuer_key=key)
+    started = time.monotonic()
+    report = verify_chain(leaf, mesh, [pki.root], server_name="localhost")
+    assert time.monotonic() - started < 1.0
+    assert report.error is not None and report.error.name == "path"
+    assert not report.ok
