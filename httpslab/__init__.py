@@ -106,6 +106,8 @@ _EXPORTS: dict[str, str] = {
     # capture
     "decrypt_capture": "capture",
     "DecryptedRecord": "capture",
+    "CapturedSession": "capture",
+    "analyze_capture": "capture",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
