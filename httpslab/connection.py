@@ -322,19 +322,24 @@ class TLSConfig:
     primitives: Primitives = Primitives()
 
     def __post_init__(self) -> None:
+        # LocalProtocolError for a name or code point httpslab does not implement
         suites = tuple(
-            parse_suite_name(s) if isinstance(s, str) else CipherSuite(s) for s in self.cipher_suites
+            parse_suite_name(s) if isinstance(s, str) else suite_info(s).suite for s in self.cipher_suites
         )
-        for suite in suites:
-            suite_info(suite)  # LocalProtocolError for a suite httpslab does not implement
         if not suites:
             raise LocalProtocolError("at least one cipher suite is needed")
         object.__setattr__(self, "cipher_suites", suites)
         object.__setattr__(self, "credentials", tuple(self.credentials))
-        object.__setattr__(self, "groups", tuple(NamedGroup(g) for g in self.groups))
-        object.__setattr__(
-            self, "signature_schemes", tuple(SignatureScheme(s) for s in self.signature_schemes)
-        )
+        try:
+            groups = tuple(NamedGroup(g) for g in self.groups)
+            schemes = tuple(SignatureScheme(s) for s in self.signature_schemes)
+        except ValueError as exc:
+            raise LocalProtocolError(f"unknown group or signature scheme: {exc}") from None
+        unsupported = [s.name for s in schemes if s not in _SCHEMES]
+        if unsupported:
+            raise LocalProtocolError(f"httpslab does not implement the signature schemes {unsupported}")
+        object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "signature_schemes", schemes)
         if self.require_client_certificate:
             object.__setattr__(self, "request_client_certificate", True)
 

@@ -50,6 +50,7 @@ __all__ = [
     "Role",
     "State",
     "allowed_messages",
+    "diagram_edges",
     "message_name",
     "next_states",
     "transitions",
@@ -156,3 +157,16 @@ def next_states(role: Role, state: State, kind: MessageKind) -> frozenset[State]
             f"the {peer} sent {message_name(kind)} while the {role} was in state "
             f"{state.name} (expected: {expected})"
         ) from None
+
+
+def diagram_edges(role: Role) -> list[tuple[State, str, State]]:
+    """(from state, message name, to state) for every transition of ``role``: a state diagram.
+
+    The same table the connection runs, so a drawing made from it cannot drift from the code.
+    """
+    order = list(State)
+    return [
+        (state, message_name(kind), target)
+        for (state, kind), targets in transitions(role).items()
+        for target in sorted(targets, key=order.index)
+    ]

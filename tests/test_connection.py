@@ -774,3 +774,20 @@ def test_config_accepts_both_name_styles():
         TLSConfig(cipher_suites=["NOT-A-SUITE"])
     with pytest.raises(LocalProtocolError):
         ServerConnection(TLSConfig())
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"cipher_suites": [0x1234]}, {"groups": [7]}, {"signature_schemes": [0x0807]}, {"cipher_suites": []}],
+)
+def test_config_refuses_what_httpslab_does_not_implement(fields):
+    with pytest.raises(LocalProtocolError):
+        TLSConfig(**fields)
+
+
+def test_diagram_edges_come_from_the_table():
+    from httpslab.state import diagram_edges
+
+    edges = diagram_edges("server")
+    assert len(edges) == sum(len(targets) for targets in SERVER_TRANSITIONS.values())
+    assert (State.WAIT_KEY_EXCHANGE, "ClientKeyExchange", State.WAIT_CERTIFICATE_VERIFY) in edges
