@@ -38,6 +38,7 @@ __all__ = [
     "RecordView",
     "connection_update",
     "connection_widget",
+    "figure_png",
     "finished_update",
     "finished_widget",
     "hello_update",
@@ -73,13 +74,20 @@ def _widgets() -> Any:
     return ipywidgets
 
 
-def _show_figure(output: Any, figure: Any) -> None:
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+def figure_png(figure: Any, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes (for an ``ipywidgets.Image``), then closed.
 
-    with output:
-        display(figure)
+    Widgets show pictures through an Image widget rather than an Output area: an update then
+    sends no display message, so it behaves the same in a browser, under nbval and in tests.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
+    return buffer.getvalue()
 
 
 # =============================================================================== 00: connect
@@ -102,7 +110,7 @@ def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> 
     suite.layout.width = "560px"
     suite.style.description_width = "initial"
     status = widgets.HTML()
-    output = widgets.Output()
+    output = widgets.Image(format="png")
     box = widgets.VBox([suite, status, output])
     box.add_class("httpslab-connection")
     box.suite = suite
@@ -113,7 +121,6 @@ def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> 
     def run(_change: Any = None) -> LiveSession:
         result = connection_update(suite.value, seed)
         box.result = result
-        output.clear_output(wait=True)
         if result.ok:
             first_line = result.response.split(b"\r\n")[0].decode("ascii", "replace")
             status.value = (
@@ -124,7 +131,7 @@ def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> 
         else:
             status.value = f"the handshake failed: {result.error}"
         ax = draw_ladder(result.transcript, title=suite.value)
-        _show_figure(output, ax.figure)
+        output.value = figure_png(ax.figure)
         return result
 
     box.run = run
