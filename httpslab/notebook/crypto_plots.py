@@ -90,7 +90,7 @@ def draw_key_schedule(
     from matplotlib.patches import FancyArrowPatch
 
     if ax is None:
-        ax = _new_axes((10, 4.2))
+        ax = _new_axes((9, 3.8))
     ax.set_axis_off()
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
