@@ -86,17 +86,25 @@ class TLSSession:
     # -- I/O ---------------------------------------------------------------------------
     def handshake(self) -> None:
         """Run the handshake to completion (called by connect / accept)."""
-        if isinstance(self.connection, ClientConnection) and self.connection.state is State.START:
-            self.connection.start_handshake()
-        while not self.connection.handshake_complete:
+        try:
+            if isinstance(self.connection, ClientConnection) and self.connection.state is State.START:
+                self.connection.start_handshake()
+            while not self.connection.handshake_complete:
+                self._flush()
+                data = self._read_socket()
+                self._feed(data)
+                if self.connection.state in (State.CLOSED, State.ERROR):
+                    raise LocalProtocolError(
+                        f"the connection ended during the handshake ({self.connection.state.name})"
+                    )
             self._flush()
-            data = self._read_socket()
-            self._feed(data)
-            if self.connection.state in (State.CLOSED, State.ERROR):
-                raise LocalProtocolError(
-                    f"the connection ended during the handshake ({self.connection.state.name})"
-                )
-        self._flush()
+        except BaseException:
+            # a failed handshake leaves nothing open: the fatal alert (if any) was flushed by
+            # _feed; a timeout or a broken socket sends nothing and just hangs up
+            self._closed = True
+            with contextlib.suppress(OSError):
+                self.socket.close()
+            raise
 
     def send(self, data: bytes) -> None:
         """Encrypt and send ``data`` (split into records of at most 2^14 bytes)."""

@@ -9,7 +9,7 @@ import pytest
 
 from httpslab.connection import Credential, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite
-from httpslab.errors import AlertReceived, BadCertificate, LocalProtocolError, UnexpectedMessage
+from httpslab.errors import AlertReceived, BadCertificate, LocalProtocolError, TLSError, UnexpectedMessage
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
 from httpslab.pki.ca import DemoPKI
@@ -107,3 +107,11 @@ def test_peer_that_is_not_tls(files):
         connect(*listener.getsockname(), server_name="localhost", cafile=files.ca_file)
     thread.join(5)
     listener.close()
+
+
+def test_silent_client_times_out_and_the_server_hangs_up(server):
+    server.timeout = 0.3
+    with socket.create_connection(server.address, timeout=5) as silent:
+        with pytest.raises(TLSError, match="no answer"):
+            server.accept()
+        assert silent.recv(100) == b""  # the server closed the socket, sending nothing
