@@ -33,7 +33,7 @@ from typing import Any
 
 from ..connection import ClientConnection, Credential, TLSConfig
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
-from ..errors import DecodeError, TLSError
+from ..errors import DecodeError, LocalProtocolError, TLSError
 from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
 from ..record import Record, split_records
@@ -149,7 +149,7 @@ def connection_keys(connection: Any) -> dict[str, bytes | None]:
 
 
 def https_get(
-    suite: str | CipherSuite = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    suite: str | CipherSuite | Sequence[str | CipherSuite] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     *,
     seed: int | None = 2024,
     client_cert: bool = False,
@@ -160,13 +160,18 @@ def https_get(
 ) -> LiveSession:
     """One HTTPS GET: httpslab client → recording relay → Python ``ssl`` (OpenSSL) server.
 
-    ``suite`` is what the client offers (one suite; the server accepts them all).
+    ``suite`` is what the client offers: one suite or a list, in the client's order of
+    preference (the server accepts every suite; the first one decides the certificate type).
     ``require_client_cert`` makes the server demand a client certificate (mutual TLS);
     ``client_cert`` makes the client have one. The server is TLS 1.2 only.
     """
     from ..io import TLSSession
 
-    cipher_suite = parse_suite_name(suite) if isinstance(suite, str) else CipherSuite(suite)
+    offered = [suite] if isinstance(suite, str | int) else list(suite)
+    if not offered:
+        raise LocalProtocolError("offer at least one cipher suite")
+    suites = tuple(parse_suite_name(s) if isinstance(s, str) else CipherSuite(s) for s in offered)
+    cipher_suite = suites[0]
     info = suite_info(cipher_suite)
     key_type = "ecdsa" if info.authentication == "ECDSA" else "rsa"
     files = demo_files(key_type)
@@ -220,7 +225,7 @@ def https_get(
             config = TLSConfig(
                 server_name=SERVER_NAME,
                 cafile=files.ca_file,
-                cipher_suites=(cipher_suite,),
+                cipher_suites=suites,
                 credentials=(
                     [Credential.load(files.client_chain_file, files.client_key_file)] if client_cert else []
                 ),
@@ -248,7 +253,7 @@ def https_get(
         listener.close()
     transcript = connection.transcript
     return LiveSession(
-        suite=cipher_suite if client_error is None else None,
+        suite=connection.cipher_suite if client_error is None else None,
         transcript=transcript,
         client_to_server=client_to_server,
         server_to_client=server_to_client,
