@@ -14,8 +14,7 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-# The gradebook lives beside the course files (never committed).
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# The gradebook is <root>/gradebook.db (nbgrader's default; git-ignored, it holds grades).
 
 # Labs, in order (nbgrader db assignment add / formgrader show them like this).
 c.CourseDirectory.db_assignments = [
