@@ -45,6 +45,7 @@ from .transcript import Transcript
 
 __all__ = [
     "CertificateComparison",
+    "CertificateComparisons",
     "HandshakeReport",
     "compare_certificate_checks",
     "run_real_handshake",
@@ -261,9 +262,9 @@ def run_real_handshake(
         record_seal=_seal_adapter(record_seal) if record_seal is not None else None,
         record_open=_open_adapter(record_open) if record_open is not None else None,
     )
+    config = TLSConfig(cipher_suites=(suite,), primitives=primitives)
     files = _demo_files()
     server = _EchoServer(_server_context(suite, files.server_chain_file, files.server_key_file), timeout)
-    config = TLSConfig(cipher_suites=(suite,), primitives=primitives)
     client_error: str | None = None
     alert: str | None = None
     echoed: bytes | None = None
