@@ -229,10 +229,12 @@ def test_serve_with_client_ca_requires_a_client_certificate(tmp_path: Path) -> N
         assert re.fullmatch(r"httpslab: handshake failed: .* \(alert handshake_failure received\)\n", err), (
             err
         )
+        log = running.wait_log("handshake failed")
     finally:
-        log = running.stop()
+        running.stop()
     assert "GET /mtls -> 200" in log
-    assert "handshake failed" in log
+    assert "handshake failed: the client did not send a certificate" in log
+    assert "(alert handshake_failure sent)" in log
 
 
 def test_serve_once_exits_after_one_client(tmp_path: Path) -> None:
