@@ -188,31 +188,32 @@ class SServer:
     """One ``openssl s_server -www`` with an RSA and an ECDSA certificate, serving many clients."""
 
     def __init__(self, identities: Identities, *, ems: bool, client_cert: bool) -> None:
-        with socket.socket() as probe:
-            probe.bind((LOOPBACK, 0))
-            self.port = probe.getsockname()[1]
         rsa, ecdsa = identities.rsa, identities.ecdsa
-        args = [
-            "openssl", "s_server", "-accept", f"{LOOPBACK}:{self.port}", "-tls1_2", "-www",
-            "-cipher", "ALL:@SECLEVEL=0",
-            "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
-            "-key", str(rsa.server_key_file),
-            "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
-            "-dkey", str(ecdsa.server_key_file),
-        ]  # fmt: skip
-        if client_cert:
-            args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
-        self.process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=_openssl_env(identities, ems),
-        )
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if line.strip() == b"ACCEPT":
+        for _attempt in range(3):  # the probed port can be taken before s_server binds it
+            with socket.socket() as probe:
+                probe.bind((LOOPBACK, 0))
+                self.port = probe.getsockname()[1]
+            args = [
+                "openssl", "s_server", "-accept", f"{LOOPBACK}:{self.port}", "-tls1_2", "-www",
+                "-cipher", "ALL",
+                "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
+                "-key", str(rsa.server_key_file),
+                "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
+                "-dkey", str(ecdsa.server_key_file),
+            ]  # fmt: skip
+            if client_cert:
+                args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
+            self.process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=_openssl_env(identities, ems),
+            )
+            assert self.process.stdout is not None
+            if any(line.strip() == b"ACCEPT" for line in self.process.stdout):
                 break
+            self.process.wait(5)
         else:
             raise AssertionError(f"s_server did not start: {args}")
         # keep draining its output so that it never blocks on a full pipe
