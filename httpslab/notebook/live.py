@@ -26,7 +26,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,9 @@ from ..suites import parse_suite_name, suite_info
 __all__ = [
     "HelloProbe",
     "LiveSession",
+    "connection_keys",
     "demo_files",
+    "demo_openssl_server",
     "hello_probe",
     "https_get",
     "seeded_random",
@@ -79,6 +81,31 @@ def demo_files(key_type: str = "rsa") -> PemFiles:
     """The demo PKI (root → intermediate → server/client leaves) written as PEM files, once."""
     pki = DemoPKI(key_type)  # type: ignore[arg-type]
     return pki.write_pem_files(_scratch() / key_type)
+
+
+@contextlib.contextmanager
+def demo_openssl_server(suite: str | CipherSuite | None = None, **options: Any) -> Iterator[Any]:
+    """``openssl s_server -www`` (see :func:`httpslab.openssl_peers.openssl_s_server`) serving the
+    demo PKI's chain (leaf + intermediate), so that httpslab's client can verify it against
+    ``demo_files(key_type).ca_file``. Yields the running :class:`OpenSSLServer`."""
+    from ..openssl_peers import openssl_s_server
+
+    key_type = "rsa"
+    if suite is not None:
+        cipher_suite = parse_suite_name(suite) if isinstance(suite, str) else CipherSuite(suite)
+        key_type = "ecdsa" if suite_info(cipher_suite).authentication == "ECDSA" else "rsa"
+    files = demo_files(key_type)
+    chain_args = [
+        "-cert",
+        str(files.server_cert_file),
+        "-cert_chain",
+        str(files.intermediate_file),
+        "-key",
+        str(files.server_key_file),
+    ]
+    extra = list(options.pop("extra_args", ()))
+    with openssl_s_server(suite, extra_args=[*chain_args, *extra], **options) as server:
+        yield server
 
 
 def _http_response(body: bytes) -> bytes:
