@@ -187,7 +187,9 @@ def _openssl_env(identities: Identities, ems: bool) -> dict[str, str]:
 class SServer:
     """One ``openssl s_server -www`` with an RSA and an ECDSA certificate, serving many clients."""
 
-    def __init__(self, identities: Identities, *, ems: bool, client_cert: bool) -> None:
+    def __init__(
+        self, identities: Identities, *, ems: bool, client_cert: bool, extra_args: tuple[str, ...] = ()
+    ) -> None:
         rsa, ecdsa = identities.rsa, identities.ecdsa
         for _attempt in range(3):  # the probed port can be taken before s_server binds it
             with socket.socket() as probe:
@@ -203,6 +205,7 @@ class SServer:
             ]  # fmt: skip
             if client_cert:
                 args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
+            args += extra_args
             self.process = subprocess.Popen(
                 args,
                 stdin=subprocess.DEVNULL,
@@ -627,3 +630,171 @@ def test_no_ems_openssl_conf_really_turns_ems_off(identities: Identities) -> Non
             hellos[ems] = decode_handshake(data[5 : 5 + int.from_bytes(data[3:5], "big")])
     assert hellos[True].extended_master_secret
     assert not hellos[False].extended_master_secret
+
+
+# ============================================================================ beyond the matrix
+
+
+def _s_client(port: int, identities: Identities, *extra: str, input: bytes = REQUEST) -> str:
+    args = [
+        "openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-tls1_2",
+        "-CAfile", str(identities.ca_file), "-verify_return_error", "-ign_eof",
+        "-servername", HOST_NAME, "-verify_hostname", HOST_NAME, *extra,
+    ]  # fmt: skip
+    completed = subprocess.run(args, input=input, capture_output=True, timeout=TIMEOUT, check=False)
+    stdout = completed.stdout.decode("utf-8", "replace")
+    assert completed.returncode == 0, stdout + completed.stderr.decode()
+    return stdout
+
+
+def test_httpslab_client_reassembles_a_server_flight_cut_into_512_byte_records(
+    identities: Identities,
+) -> None:
+    """RFC 5246 §6.2.1: a handshake message may span records (s_server -max_send_frag 512)."""
+    server = SServer(identities, ems=True, client_cert=False, extra_args=("-max_send_frag", "512"))
+    try:
+        session = connect(
+            LOOPBACK,
+            server.port,
+            server_name=HOST_NAME,
+            cafile=identities.ca_file,
+            cipher_suites=[CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
+        )
+        with contextlib.closing(session):
+            session.send(REQUEST)
+            page = session.recv_all()
+    finally:
+        server.stop()
+    assert b"Cipher is ECDHE-RSA-AES256-GCM-SHA384" in page
+    certificate = session.transcript.find("Certificate", "server")
+    assert len(certificate.raw) > 1024  # leaf + intermediate: needs several 512-byte records
+    server_records = [r for r in session.transcript.records() if r.sender == "server"]
+    assert all(len(r.plaintext or b"") <= 512 for r in server_records)
+    assert len(page) > 512  # the page came in several records too, reassembled in order
+
+
+def test_httpslab_server_reassembles_a_client_flight_cut_into_512_byte_records(
+    identities: Identities, httpslab_servers: dict[bool, TLSServer]
+) -> None:
+    server = httpslab_servers[True]
+    result: dict[str, Any] = {}
+    thread = _accept_in_thread(server, result, wait_for_close=False)
+    files = identities.rsa
+    stdout = _s_client(
+        server.address[1],
+        identities,
+        "-max_send_frag", "512",
+        "-cipher", "ECDHE-RSA-AES128-SHA256",
+        "-cert", str(files.client_chain_file), "-cert_chain", str(files.intermediate_file),
+        "-key", str(files.client_key_file),
+    )  # fmt: skip
+    thread.join(TIMEOUT)
+    assert "error" not in result, result.get("error")
+    assert REPLY.decode() in stdout
+    connection = result["session"].connection
+    certificate = connection.transcript.find("Certificate", "client")
+    assert len(certificate.raw) > 512
+    assert connection.peer_certificates and connection.verification_report.ok
+
+
+@pytest.mark.parametrize("curve", ["P-256", "X25519"])
+def test_named_curve_chosen_by_openssl(
+    curve: str, identities: Identities, httpslab_servers: dict[bool, TLSServer]
+) -> None:
+    """httpslab follows the curve OpenSSL picks (client side) and picks one s_client offers (server side)."""
+    expected = {"P-256": "SECP256R1", "X25519": "X25519"}[curve]
+    server = SServer(identities, ems=True, client_cert=False, extra_args=("-groups", curve))
+    try:
+        session = connect(
+            LOOPBACK,
+            server.port,
+            server_name=HOST_NAME,
+            cafile=identities.ca_file,
+            cipher_suites=[CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
+        )
+        with contextlib.closing(session):
+            session.send(REQUEST)
+            page = session.recv_all()
+    finally:
+        server.stop()
+    assert b"Cipher is ECDHE-ECDSA-AES128-GCM-SHA256" in page
+    key_exchange = session.transcript.find("ServerKeyExchange", "server").decoded
+    assert key_exchange.params.named_curve.name == expected
+    # the other way round: s_client offers only that curve to httpslab's server
+    result: dict[str, Any] = {}
+    thread = _accept_in_thread(httpslab_servers[False], result, wait_for_close=False)
+    stdout = _s_client(
+        httpslab_servers[False].address[1],
+        identities,
+        "-groups",
+        curve,
+        "-cipher",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    )
+    thread.join(TIMEOUT)
+    assert "error" not in result, result.get("error")
+    assert REPLY.decode() in stdout
+    temp_key = {"P-256": "ECDH, prime256v1, 256 bits", "X25519": "X25519, 253 bits"}[curve]
+    assert f"Server Temp Key: {temp_key}" in stdout
+    connection = result["session"].connection
+    assert (
+        connection.transcript.find("ServerKeyExchange", "server").decoded.params.named_curve.name == expected
+    )
+
+
+def test_large_application_data_both_ways(identities: Identities) -> None:
+    """300 KiB each way (many full 2^14-byte records) between httpslab and Python ssl."""
+    payload = os.urandom(300 * 1024 + 7)
+    # httpslab client -> ssl echo server
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(identities.rsa.server_chain_file, identities.rsa.server_key_file)
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(1)
+    listener.settimeout(TIMEOUT)
+    echoed: dict[str, Any] = {}
+
+    def echo() -> None:
+        try:
+            raw, _ = listener.accept()
+            raw.settimeout(TIMEOUT)
+            with context.wrap_socket(raw, server_side=True) as tls:
+                received = bytearray()
+                while len(received) < len(payload):
+                    received += tls.recv(65536)
+                tls.sendall(bytes(received))
+                tls.unwrap()
+            echoed["ok"] = True
+        except BaseException as exc:
+            echoed["error"] = exc
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    session = connect(LOOPBACK, listener.getsockname()[1], server_name=HOST_NAME, cafile=identities.ca_file)
+    session.send(payload)
+    back = session.recv_all()
+    session.close()
+    thread.join(TIMEOUT)
+    listener.close()
+    assert "error" not in echoed, echoed.get("error")
+    assert back == payload
+    sent = [e for e in session.transcript.messages() if e.kind == "application_data" and e.sender == "client"]
+    assert len(sent) == -(-len(payload) // 2**14) and all(len(e.raw) <= 2**14 for e in sent)
+    # ssl client -> httpslab echo server
+    config = server_config(identities.rsa.server_chain_file, identities.rsa.server_key_file)
+    with TLSServer(config, LOOPBACK, 0, timeout=TIMEOUT) as server:
+        server.serve_in_background(max_sessions=1)
+        client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client_context.maximum_version = ssl.TLSVersion.TLSv1_2
+        client_context.load_verify_locations(cafile=str(identities.ca_file))
+        with socket.create_connection(server.address, timeout=TIMEOUT) as raw:
+            tls = client_context.wrap_socket(raw, server_hostname=HOST_NAME)
+            tls.sendall(payload)
+            received = bytearray()
+            while len(received) < len(payload):
+                chunk = tls.recv(65536)
+                assert chunk
+                received += chunk
+            tls.unwrap()
+    assert bytes(received) == payload
