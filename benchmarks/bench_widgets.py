@@ -1,0 +1,87 @@
+"""How long the notebook widgets' update functions take (called directly, no browser).
+
+Not a test: run it by hand. The target (issue 5) is under 100 ms for any update that involves
+no network; updates that make a real loopback handshake are listed separately (target for
+notebook 01's: about 0.3 s). Median and worst of ``--runs`` calls each.
+
+    python benchmarks/bench_widgets.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+NO_NETWORK_TARGET = 0.100
+
+# (name, update, involves the network)
+Case = tuple[str, Callable[[], object], bool]
+
+
+def measure(update: Callable[[], object], runs: int) -> tuple[float, float]:
+    update()  # warm-up (imports, caches)
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        update()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), max(samples)
+
+
+# ==================================================================================
+# Notebooks 00, 01, 07, 08 (httpslab/notebook/handshake_widgets.py)
+# ==================================================================================
+def handshake_widget_cases() -> list[Case]:
+    from httpslab.capture import analyze_capture
+    from httpslab.notebook import handshake_widgets as hw
+    from httpslab.openssl_peers import record_session
+
+    recorded = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    captured = analyze_capture(recorded.client_to_server, recorded.server_to_client, recorded.keylog)
+    last_record = len(captured.records) - 1
+    finished_widget = hw.finished_widget(captured)
+    record_widget = hw.record_widget(captured)
+    return [
+        ("07 finished_widget.run (update + its HTML)", finished_widget.run, False),
+        ("08 record_widget.run (update + its HTML)", record_widget.run, False),
+        (
+            "07 finished_update (flip a byte, recompute verify_data)",
+            lambda: hw.finished_update(captured, 2, 100),
+            False,
+        ),
+        ("08 record_update (pick a record)", lambda: hw.record_update(captured, last_record), False),
+        (
+            "01 hello_update (s_server start + one ClientHello)",
+            lambda: hw.hello_update(["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"], ["TLS 1.2"]),
+            True,
+        ),
+        ("00 connection_update (one HTTPS GET)", lambda: hw.connection_update(hw.DEMO_SUITES[0]), True),
+        ("07 mutual_tls_update (no certificate → alert)", lambda: hw.mutual_tls_update(False), True),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    failed = False
+    print(f"{'update':<60} {'median':>9} {'worst':>9}  network")
+    for name, update, network in handshake_widget_cases():
+        median, worst = measure(update, args.runs)
+        flag = ""
+        if not network and median > NO_NETWORK_TARGET:
+            flag, failed = "  OVER 100 ms", True
+        print(
+            f"{name:<60} {median * 1000:>7.1f}ms {worst * 1000:>7.1f}ms  {'yes' if network else 'no'}{flag}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
