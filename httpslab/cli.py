@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from .connection import ClientConnection, Credential, ServerConnection, TLSConfig
+from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError
 from .io import TLSSession, server_config
 from .suites import parse_suite_name
@@ -258,14 +258,20 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         try:
             session.handshake()
             handshake_done = True
-            if args.keylog:
-                _append_keylog(args.keylog, connection.transcript)
             session.send(_http_request(host, path))
             response = session.recv_all()
         finally:
             session.close()
+            if args.keylog:  # also after a failure, once keys exist: Wireshark can show why
+                _append_keylog(args.keylog, connection.transcript)
             if args.trace:
                 print(trace_text(connection), file=stderr)
+        if any(isinstance(e, ConnectionClosed) and not e.clean for e in session.events):
+            print(
+                f"{PROGRAM}: warning: the server closed the connection without close_notify "
+                "(RFC 5246 §7.2.1): the response may be truncated",
+                file=stderr,
+            )
         status, body = _split_response(response)
     except TLSError as exc:
         print(failure_line(exc, connection, during_handshake=not handshake_done), file=stderr)

@@ -198,6 +198,97 @@ def test_serve_keeps_serving_after_a_garbage_client(server: Server) -> None:
     assert "server name (SNI): -" in out  # no SNI for an IP literal (RFC 6066 §3)
 
 
+def test_serve_is_not_blocked_by_a_silent_client(server: Server) -> None:
+    assert server.ca_file is not None
+    with socket.create_connection((LOOPBACK, server.port), timeout=10):  # connects, says nothing
+        started = time.monotonic()
+        status, out, err = run_main(
+            "get", f"https://localhost:{server.port}/busy", "--cafile", str(server.ca_file)
+        )
+        assert time.monotonic() - started < 5
+    assert status == 0, err
+    assert "request: GET /busy" in out
+
+
+def test_get_warns_when_the_server_truncates(tmp_path: Path) -> None:
+    """A server that ends the TCP stream without close_notify: the body is printed, with a warning."""
+    files = demo_pki("rsa").write_pem_files(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(files.server_chain_file, files.server_key_file)
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(1)
+    listener.settimeout(10)
+
+    def serve() -> None:
+        raw, _ = listener.accept()
+        with context.wrap_socket(raw, server_side=True) as tls:
+            tls.recv(65536)
+            tls.sendall(b"HTTP/1.0 200 OK\r\n\r\npartial")
+            raw_again = socket.socket(fileno=tls.detach())  # no close_notify: just end the TCP stream
+            raw_again.shutdown(socket.SHUT_RDWR)
+            raw_again.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    status, out, err = run_main(
+        "get", f"https://localhost:{listener.getsockname()[1]}/", "--cafile", str(files.ca_file)
+    )
+    thread.join(10)
+    listener.close()
+    assert status == 0
+    assert out == "partial"
+    assert "without close_notify" in err
+
+
+def test_get_writes_the_keylog_even_when_the_server_finished_is_bad(server: Server, tmp_path: Path) -> None:
+    """Keys exist once ClientKeyExchange is sent: the key log gets its line even if the handshake fails."""
+    assert server.ca_file is not None
+    keylog = tmp_path / "keys.txt"
+    with socket.socket() as listener:
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def relay_with_bad_finished() -> None:
+            client, _ = listener.accept()
+            upstream = socket.create_connection((LOOPBACK, server.port), timeout=10)
+            client.settimeout(10)
+            stream = bytearray()
+
+            def pump_up() -> None:
+                try:
+                    while data := client.recv(65536):
+                        upstream.sendall(data)
+                except OSError:
+                    pass
+                upstream.close()
+
+            threading.Thread(target=pump_up, daemon=True).start()
+            try:
+                while data := upstream.recv(65536):
+                    stream += data
+                    if b"\x14\x03\x03\x00\x01\x01\x16\x03\x03" in data:  # CCS then Finished
+                        data = bytearray(data)
+                        data[-1] ^= 0x01
+                    client.sendall(bytes(data))
+            except OSError:
+                pass
+            client.close()
+
+        thread = threading.Thread(target=relay_with_bad_finished, daemon=True)
+        thread.start()
+        status, out, err = run_main(
+            "get", f"https://localhost:{port}/", "--cafile", str(server.ca_file), "--keylog", str(keylog)
+        )
+        thread.join(10)
+    assert status == 1 and out == ""
+    assert err.endswith("(alert bad_record_mac sent)\n"), err
+    (entry,) = KeyLog.load(keylog).entries
+    assert len(entry.secret) == 48
+
+
 def test_serve_with_client_ca_requires_a_client_certificate(tmp_path: Path) -> None:
     files = demo_pki("rsa").write_pem_files(tmp_path)
     running = start_server(
