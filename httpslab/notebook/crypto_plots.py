@@ -11,6 +11,7 @@ cryptography: the numbers come from :mod:`httpslab.keyschedule`, :mod:`httpslab.
   (RFC 5246 §6.3, §8.1; RFC 7627 §4);
 - :func:`draw_record_map` — a record's bytes as labelled coloured segments, from
   :meth:`httpslab.record.SealedRecord.parts` (RFC 5246 §6.2, RFC 5288 §3, RFC 7366 §3);
+- :func:`draw_cbc_comparison` — MAC-then-encrypt and encrypt-then-MAC records side by side;
 - :func:`draw_toy_dh` — the powers of g in a toy group, with both public values marked.
 """
 
@@ -22,9 +23,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ..record import SealedRecord
+
 __all__ = [
     "PART_COLOURS",
     "draw_avalanche",
+    "draw_cbc_comparison",
     "draw_key_schedule",
     "draw_record_map",
     "draw_toy_dh",
@@ -207,3 +211,32 @@ def draw_toy_dh(p: int, g: int, a: int, b: int, ax: Axes | None = None, *, limit
     ax.set_title(f"powers of g = {g} modulo p = {p}", fontsize=10)
     ax.legend(fontsize=7, loc="upper right")
     return ax
+
+
+def draw_cbc_comparison(
+    mac_then_encrypt: SealedRecord, encrypt_then_mac: SealedRecord, axes: Sequence[Axes] | None = None
+) -> Sequence[Axes]:
+    """Four rows: each CBC record as it travels, and what its ciphertext hides (RFC 5246 §6.2.3.2, RFC 7366).
+
+    MAC-then-encrypt hides plaintext || MAC || padding inside the ciphertext; encrypt-then-MAC
+    encrypts plaintext || padding and sends the MAC, computed over IV and ciphertext, in clear.
+    ``axes`` are four Axes to draw into (a new figure when None).
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(4, 1, figsize=(10, 5.2), dpi=80)
+    mte, etm = mac_then_encrypt, encrypt_then_mac
+    draw_record_map(mte.parts(), ax=axes[0], title="MAC-then-encrypt: the record on the wire")
+    draw_record_map(
+        [("plaintext", mte.plaintext), ("MAC", mte.mac), ("padding", mte.padding)],
+        ax=axes[1], title="… its ciphertext decrypts to plaintext || MAC || padding (MAC checked last)",
+    )  # fmt: skip
+    draw_record_map(
+        etm.parts(), ax=axes[2], title="encrypt-then-MAC: the record on the wire (MAC over IV + ciphertext)"
+    )
+    draw_record_map(
+        [("plaintext", etm.plaintext), ("padding", etm.padding)],
+        ax=axes[3], title="… its ciphertext decrypts to plaintext || padding (only after the MAC was checked)",
+    )  # fmt: skip
+    return axes
