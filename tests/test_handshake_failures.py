@@ -694,3 +694,85 @@ def test_client_that_stops_talking_times_out_on_the_server(files: dict[str, Serv
             assert time.monotonic() - started < 3.0
             silent.settimeout(2.0)
             assert silent.recv(100) == b""  # the server hung up, sending nothing
+
+
+# ============================================================================ the server's side
+
+
+@pytest.mark.parametrize("client_cert", ["unknown-ca", "none"])
+def test_server_rejects_a_client_certificate_as_openssl_does(
+    client_cert: str, files: dict[str, ServerFiles], tmp_path: Path
+) -> None:
+    """Mutual TLS: a client certificate from an unknown CA, or none at all, when one is required.
+
+    httpslab's server and OpenSSL's (Python ssl, CERT_REQUIRED) face the same OpenSSL client
+    through a relay; the alert each server puts on the wire must be the same.
+    """
+    pki = demo_pki("rsa")
+    client_files = pki.write_pem_files(tmp_path / "client")
+    # the server trusts only a root that did not issue the client's certificate
+    other_root = pki.make_root("httpslab DEMO Other Root CA", key_role="other-root")
+    trusted = tmp_path / "server-trusts.pem"
+    trusted.write_bytes(
+        other_root.public_bytes(serialization.Encoding.PEM)
+        if client_cert == "unknown-ca"
+        else pki.root.public_bytes(serialization.Encoding.PEM)
+    )
+
+    def run_openssl_client(target: tuple[str, int]) -> tuple[int, AlertDescription]:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.load_verify_locations(cafile=str(files["valid"].ca_file))
+        if client_cert != "none":
+            context.load_cert_chain(client_files.client_chain_file, client_files.client_key_file)
+        with RecordingRelay(target) as relay:
+            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
+                with pytest.raises((ssl.SSLError, OSError)):
+                    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                        tls.sendall(REQUEST)
+                        tls.recv(100)
+            relay.wait_closed(TIMEOUT)
+            _, last = _records(relay.server_to_client)[-1]
+            assert last.content_type == ContentType.ALERT
+            assert not any(
+                r.content_type == ContentType.CHANGE_CIPHER_SPEC for _, r in _records(relay.server_to_client)
+            )
+            return last.fragment[0], AlertDescription(last.fragment[1])
+
+    config = server_config(
+        files["valid"].chain_file, files["valid"].key_file, require_client_certificate=True, cafile=trusted
+    )
+    with TLSServer(config, timeout=TIMEOUT) as server:
+        result: dict[str, BaseException] = {}
+
+        def accept() -> None:
+            try:
+                session = server.accept()
+                result["unexpected"] = AssertionError(f"the handshake succeeded: {session}")
+            except TLSError as exc:
+                result["error"] = exc
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        ours = run_openssl_client(server.address)
+        thread.join(TIMEOUT)
+    assert "unexpected" not in result
+    error = result["error"]
+    assert isinstance(error, RemoteProtocolError)
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(files["valid"].chain_file, files["valid"].key_file)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cafile=str(trusted))
+    openssl_server = SSLServer(context, count=1)
+    try:
+        theirs = run_openssl_client(openssl_server.address)
+    finally:
+        openssl_server.close()
+    expected = (
+        AlertDescription.UNKNOWN_CA if client_cert == "unknown-ca" else AlertDescription.HANDSHAKE_FAILURE
+    )
+    assert theirs == (FATAL, expected)
+    assert ours == theirs
+    assert error.alert == expected
