@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -679,11 +680,6 @@ def test_server_that_stops_talking_times_out(stage: str) -> None:
     assert server.received == [b""]  # and no application data (nor anything else) was sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="io.py TLSServer.accept: on a handshake timeout the accepted socket is left open "
-    "(TLSSession.handshake raises from _read_socket without closing it); see the report",
-)
 def test_client_that_stops_talking_times_out_on_the_server(files: dict[str, ServerFiles]) -> None:
     config = server_config(files["valid"].chain_file, files["valid"].key_file)
     with TLSServer(config, timeout=0.5) as server:
@@ -776,3 +772,89 @@ def test_server_rejects_a_client_certificate_as_openssl_does(
     assert theirs == (FATAL, expected)
     assert ours == theirs
     assert error.alert == expected
+
+
+# ============================================================================ renegotiation
+
+
+def test_renegotiation_asked_by_openssl_s_client_is_refused(files: dict[str, ServerFiles]) -> None:
+    """s_client's ``R`` command sends a new ClientHello; httpslab never renegotiates and says
+    so with a warning no_renegotiation (RFC 5246 §7.2.2, RFC 5746 §4.4); OpenSSL then ends the
+    connection with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION)."""
+    config = server_config(files["valid"].chain_file, files["valid"].key_file)
+    with TLSServer(config, timeout=TIMEOUT) as server:
+        result: dict[str, Any] = {}
+        connected = threading.Event()
+
+        def serve() -> None:
+            try:
+                session = server.accept()
+                result["session"] = session
+                connected.set()
+                while session.recv():
+                    pass
+            except TLSError as exc:
+                result["error"] = exc
+            finally:
+                connected.set()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        process = subprocess.Popen(
+            ["openssl", "s_client", "-connect", f"{LOOPBACK}:{server.address[1]}", "-tls1_2",
+             "-CAfile", str(files["valid"].ca_file), "-msg"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        assert connected.wait(TIMEOUT)
+        assert process.stdin is not None
+        process.stdin.write(b"R\n")
+        process.stdin.flush()
+        output, _ = process.communicate(timeout=TIMEOUT)
+        thread.join(TIMEOUT)
+    text = output.decode("utf-8", "replace")
+    assert "<<< TLS 1.2, Alert [length 0002], warning no_renegotiation" in text
+    assert ">>> TLS 1.2, Alert [length 0002], fatal handshake_failure" in text
+    error = result["error"]
+    assert isinstance(error, AlertReceived) and error.description == AlertDescription.HANDSHAKE_FAILURE
+    transcript = result["session"].transcript
+    (refusal,) = [e for e in transcript.messages() if e.kind == "alert" and e.sender == "server"]
+    assert refusal.decoded.description == AlertDescription.NO_RENEGOTIATION
+    assert refusal.encrypted and refusal.raw == b"\x01\x64"  # warning (1), no_renegotiation (100)
+    hellos = [e for e in transcript.handshake_messages() if e.name == "ClientHello"]
+    assert len(hellos) == 2 and hellos[1].encrypted
+
+
+def test_hello_request_from_openssl_s_server_is_refused(files: dict[str, ServerFiles]) -> None:
+    """s_server's ``R`` command sends HelloRequest; the httpslab client answers no_renegotiation."""
+    valid = files["valid"]
+    pki = demo_pki("rsa")
+    intermediate_file = valid.chain_file.with_name("intermediate.pem")
+    intermediate_file.write_bytes(pki.intermediate.public_bytes(serialization.Encoding.PEM))
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-tls1_2", "-msg",
+         "-cert", str(valid.chain_file), "-cert_chain", str(intermediate_file), "-key", str(valid.key_file)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        for line in process.stdout:
+            if line.strip() == b"ACCEPT":
+                break
+        session = connect(LOOPBACK, port, server_name="localhost", cafile=valid.ca_file, timeout=TIMEOUT)
+        process.stdin.write(b"R\n")
+        process.stdin.flush()
+        with pytest.raises(AlertReceived) as raised:
+            session.recv()
+    finally:
+        process.kill()
+        output, _ = process.communicate(timeout=TIMEOUT)
+    assert raised.value.description == AlertDescription.HANDSHAKE_FAILURE
+    text = output.decode("utf-8", "replace")
+    assert "<<< TLS 1.2, Alert [length 0002], warning no_renegotiation" in text
+    messages = session.transcript.messages()
+    assert [e.name for e in messages if e.sender == "server" and e.kind == "handshake"][-1] == "HelloRequest"
+    refusal = next(e for e in messages if e.kind == "alert" and e.sender == "client")
+    assert refusal.decoded.description == AlertDescription.NO_RENEGOTIATION and refusal.encrypted
