@@ -483,3 +483,23 @@ def test_parse_https_url() -> None:
     assert cli.parse_https_url("https://[::1]:9/") == ("::1", 9, "/")
     with pytest.raises(cli.UsageError):
         cli.parse_https_url("ftp://x/")
+
+
+def test_trace_of_a_failed_handshake_shows_the_alert_in_the_ladder(server: Server) -> None:
+    assert server.ca_file is not None
+    status, out, err = run_main(
+        "get",
+        f"https://127.0.0.1:{server.port}/",
+        "--cafile",
+        str(server.ca_file),
+        "--server-name",
+        "www.example.com",
+        "--trace",
+    )
+    assert status == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[-1].startswith("httpslab: handshake failed: certificate does not match the host name")
+    ladder = "\n".join(lines[:-1])
+    assert "ClientHello" in ladder and "Certificate" in ladder
+    assert "Alert bad_certificate" in ladder.splitlines()[-1]  # the last message: our fatal alert
+    assert "peer certificate: Rejected for www.example.com at the 'name' check" in ladder
