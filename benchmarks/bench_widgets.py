@@ -66,13 +66,54 @@ def handshake_widget_cases() -> list[Case]:
     ]
 
 
+# ==================================================================================
+# Notebooks 02-06 (httpslab/notebook/crypto_widgets.py)
+# ==================================================================================
+def _with_png(update: Callable[[], object], render: Callable[[object], object]) -> Callable[[], object]:
+    """update, then the widget's picture rendered to PNG (what the kernel sends to the browser)."""
+    import io
+
+    def run() -> object:
+        result = update()
+        figure = render(result)
+        if figure is not None:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png")  # type: ignore[attr-defined]
+        return result
+
+    return run
+
+
+def crypto_widget_cases() -> list[Case]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from httpslab.notebook import crypto_widgets as cw
+
+    certificate = lambda: cw.certificate_check("valid", "127.0.0.1")  # noqa: E731
+    toy_dh = lambda: cw.toy_dh(467, 2, 153, 197)  # noqa: E731
+    keys = lambda: cw.key_derivation_update(flip_input="premaster", flip=100)  # noqa: E731
+    record = lambda: cw.record_update("GET / HTTP/1.1", flip=100)  # noqa: E731
+    return [
+        ("02 certificate_check (scenario + host → report)", certificate, False),
+        ("02 … + chain picture as PNG", _with_png(certificate, cw.render_certificate), False),
+        ("03 toy_rsa (p, q, e, m)", lambda: cw.toy_rsa(61, 53, 17, 65), False),
+        ("04 toy_dh (p, g, a, b)", toy_dh, False),
+        ("04 … + powers picture as PNG", _with_png(toy_dh, cw.render_toy_dh), False),
+        ("05 key_derivation_update (flip bit 100 of the premaster)", keys, False),
+        ("05 … + avalanche picture as PNG", _with_png(keys, cw.render_key_derivation), False),
+        ("06 record_update (seal, flip bit 100, open → bad_record_mac)", record, False),
+        ("06 … + byte map as PNG", _with_png(record, cw.render_record), False),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     failed = False
     print(f"{'update':<60} {'median':>9} {'worst':>9}  network")
-    for name, update, network in handshake_widget_cases():
+    for name, update, network in [*crypto_widget_cases(), *handshake_widget_cases()]:
         median, worst = measure(update, args.runs)
         flag = ""
         if not network and median > NO_NETWORK_TARGET:

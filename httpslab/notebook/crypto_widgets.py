@@ -180,7 +180,7 @@ def _build_panel(
 def _figure(figsize: tuple[float, float]) -> tuple[Figure, Any]:
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=figsize, dpi=80)
+    figure = Figure(figsize=figsize, dpi=72)
     return figure, figure.add_subplot()
 
 
@@ -686,8 +686,8 @@ def render_key_derivation(result: KeyDerivationResult) -> Figure | None:
     if result.error:
         return None
     figure, ax = _figure((7, 3.2))
+    figure.subplots_adjust(left=0.28, right=0.97, top=0.9, bottom=0.16)
     draw_avalanche(result.changes, ax=ax)
-    figure.tight_layout()
     return figure
 
 

@@ -1,0 +1,441 @@
+"""Headless tests of httpslab.notebook.crypto_widgets and crypto_plots (notebooks 02–06).
+
+The update functions are checked against independent computations (Python's ``pow``,
+``hmac``, ``cryptography``'s AES-GCM and AES-CBC), the widgets by setting their controls
+programmatically, the plots by the artists they create (Agg backend, no display).
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+
+from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
+from httpslab.errors import BadRecordMac, CertificateError, TLSError
+from httpslab.keyschedule import prf
+from httpslab.notebook import crypto_plots as cp
+from httpslab.notebook import crypto_widgets as cw
+
+GCM = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+CBC = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
+
+
+# ------------------------------------------------------------------------------ bits and primes
+def test_flip_bit_counts_from_the_most_significant_bit() -> None:
+    assert cw.flip_bit(b"\x00\x00", 0) == b"\x80\x00"
+    assert cw.flip_bit(b"\x00\x00", 15) == b"\x00\x01"
+    assert cw.bit_difference(b"\xff\x00", b"\x0f\x01") == 5
+    with pytest.raises(TLSError):
+        cw.flip_bit(b"\x00", 8)
+    with pytest.raises(TLSError):
+        cw.bit_difference(b"\x00", b"\x00\x00")
+
+
+def test_is_prime_agrees_with_trial_division() -> None:
+    def slow(n: int) -> bool:
+        return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
+
+    assert [n for n in range(3000) if cw.is_prime(n)] == [n for n in range(3000) if slow(n)]
+    assert not cw.is_prime(561) and not cw.is_prime(3215031751)  # Carmichael / strong pseudoprime to 2,3,5,7
+    assert cw.is_prime(2**61 - 1) and not cw.is_prime(2**61 + 1)
+
+
+# ------------------------------------------------------------------------------ 03 toy RSA
+@pytest.mark.parametrize(
+    ("p", "q", "e", "m"), [(61, 53, 17, 65), (11, 13, 7, 100), (1009, 1013, 65537, 123456)]
+)
+def test_toy_rsa_round_trip(p: int, q: int, e: int, m: int) -> None:
+    result = cw.toy_rsa(p, q, e, m)
+    assert result.error is None
+    phi = (p - 1) * (q - 1)
+    assert result.n == p * q and result.phi == phi
+    assert result.d is not None and (e * result.d) % phi == 1
+    assert result.c == pow(m, e, p * q)
+    assert result.decrypted == m
+    assert f"= {result.c}" in result.as_text()
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "e", "m", "fragment"),
+    [
+        (60, 53, 17, 65, "p = 60 is not prime"),
+        (61, 51, 17, 65, "q = 51 is not prime"),
+        (61, 61, 17, 65, "different primes"),
+        (61, 53, 6, 65, "not coprime"),
+        (61, 53, 1, 65, "1 < e"),
+        (61, 53, 17, 3233, "0 ≤ m < n"),
+        (61, 53, 17, -1, "0 ≤ m < n"),
+    ],
+)
+def test_toy_rsa_explains_bad_input(p: int, q: int, e: int, m: int, fragment: str) -> None:
+    result = cw.toy_rsa(p, q, e, m)
+    assert result.error is not None and fragment in result.error
+    assert result.as_text().startswith("cannot compute")
+
+
+# ------------------------------------------------------------------------------ 04 toy DH
+@pytest.mark.parametrize(
+    ("p", "g", "a", "b"), [(23, 5, 6, 15), (467, 2, 153, 197), (0xFFFFFFFFFFFFDED7, 2, 10**15, 10**17)]
+)
+def test_toy_dh_both_sides_agree(p: int, g: int, a: int, b: int) -> None:
+    result = cw.toy_dh(p, g, a, b)
+    assert result.error is None and result.agree
+    assert result.A == pow(g, a, p) and result.B == pow(g, b, p)
+    assert result.alice_secret == pow(g, a * b, p)
+
+
+@pytest.mark.parametrize(
+    ("p", "g", "fragment"), [(22, 5, "not prime"), (23, 22, "generator"), (23, 1, "generator")]
+)
+def test_toy_dh_explains_bad_groups(p: int, g: int, fragment: str) -> None:
+    result = cw.toy_dh(p, g, 6, 15)
+    assert result.error is not None and fragment in result.error and not result.agree
+
+
+def test_toy_dh_refuses_a_public_value_of_one() -> None:
+    # g = 2 mod 7 has order 3: a = 3 gives A = 1, which a peer must refuse (RFC 7919 §5.1)
+    result = cw.toy_dh(7, 2, 3, 2)
+    assert result.error is not None and "1 < Y < p-1" in result.error
+
+
+def test_mallory_shares_one_key_with_each_side() -> None:
+    attack = cw.toy_dh_mitm(23, 5, 6, 15, 13)
+    assert attack.M == pow(5, 13, 23)
+    assert attack.alice_key == attack.mallory_with_alice == pow(5, 6 * 13, 23)
+    assert attack.bob_key == attack.mallory_with_bob == pow(5, 15 * 13, 23)
+    with pytest.raises(TLSError):
+        cw.toy_dh_mitm(24, 5, 6, 15, 13)
+
+
+# ------------------------------------------------------------------------------ 05 key derivation
+def test_derive_keys_cuts_the_key_block_in_wire_order() -> None:
+    keys = cw.derive_keys(cw.DEMO_PREMASTER, cw.DEMO_CLIENT_RANDOM, cw.DEMO_SERVER_RANDOM, CBC)
+    master = prf(cw.DEMO_PREMASTER, b"master secret", cw.DEMO_CLIENT_RANDOM + cw.DEMO_SERVER_RANDOM, 48)
+    assert keys["master_secret"] == master
+    block = prf(master, b"key expansion", cw.DEMO_SERVER_RANDOM + cw.DEMO_CLIENT_RANDOM, 96)
+    pieces = [keys[name] for name, length in cw.key_block_layout(CBC) if length]
+    assert b"".join(pieces) == block
+    assert [len(piece) for piece in pieces] == [32, 32, 16, 16]
+    gcm_layout = dict(cw.key_block_layout(GCM))
+    assert gcm_layout["client_write_MAC_key"] == 0 and gcm_layout["client_write_IV"] == 4
+
+
+def test_one_flipped_input_bit_changes_about_half_of_every_key() -> None:
+    for target in ("client_random", "server_random", "premaster"):
+        result = cw.key_derivation_update(flip_input=target, flip=7)
+        assert result.error is None and result.input_bits_changed == 1
+        assert result.changes[0][0] == "master_secret"
+        for name, changed, total in result.changes:
+            assert total == 8 * len(result.keys[name])
+            assert changed == cw.bit_difference(result.keys[name], result.original_keys[name])
+            assert 0.25 < changed / total < 0.75, name
+
+
+def test_unchanged_inputs_change_nothing() -> None:
+    result = cw.key_derivation_update()
+    assert result.input_bits_changed == 0 and all(changed == 0 for _, changed, _ in result.changes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"client_random_hex": "zz"}, "not hexadecimal"),
+        ({"server_random_hex": "00" * 31}, "32 bytes"),
+        ({"premaster_hex": "00" * 49}, "48 bytes"),
+        ({"flip": 256}, "outside"),
+        ({"flip": 1, "flip_input": "master"}, "cannot flip"),
+    ],
+)
+def test_key_derivation_update_explains_bad_input(kwargs: dict, fragment: str) -> None:
+    result = cw.key_derivation_update(**kwargs)
+    assert result.error is not None and fragment in result.error
+    assert result.as_text().startswith("cannot derive")
+
+
+# ------------------------------------------------------------------------------ 06 records
+def test_gcm_record_is_what_aesgcm_produces() -> None:
+    sealed, receiver = cw.seal_demo_record(b"Hello, HTTPS!", sequence_number=5)
+    additional_data = (5).to_bytes(8, "big") + b"\x17\x03\x03" + (13).to_bytes(2, "big")
+    expected = AESGCM(cw.DEMO_RECORD_KEY).encrypt(cw.DEMO_RECORD_NONCE, b"Hello, HTTPS!", additional_data)
+    assert sealed.fragment == cw.DEMO_RECORD_NONCE[4:] + expected
+    assert sealed.additional_data == additional_data and sealed.nonce == cw.DEMO_RECORD_NONCE
+    assert receiver.open(ContentType.APPLICATION_DATA, 0x0303, sealed.fragment) == b"Hello, HTTPS!"
+
+
+def test_chacha_record_xors_the_sequence_number_into_the_nonce() -> None:
+    key, iv = cw.default_record_inputs("ChaCha20-Poly1305")
+    suite = CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+    sealed, _ = cw.seal_demo_record(b"abc", key, iv, suite=suite, sequence_number=2)
+    nonce = (int.from_bytes(iv, "big") ^ 2).to_bytes(12, "big")
+    additional_data = (2).to_bytes(8, "big") + b"\x17\x03\x03\x00\x03"
+    assert sealed.fragment == ChaCha20Poly1305(key).encrypt(nonce, b"abc", additional_data)
+
+
+def test_cbc_records_mac_then_encrypt_and_encrypt_then_mac() -> None:
+    key, iv = cw.default_record_inputs("AES-128-CBC + HMAC-SHA256, encrypt-then-MAC")
+    mac_key = cw.DEMO_MAC_KEY
+    header = (0).to_bytes(8, "big") + b"\x17\x03\x03"
+    etm, _ = cw.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=True)
+    covered = etm.fragment[: -len(etm.mac)]
+    assert etm.mac == hmac.digest(mac_key, header + len(covered).to_bytes(2, "big") + covered, "sha256")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    assert decryptor.update(covered[16:]) + decryptor.finalize() == b"Hello" + bytes([10]) * 11
+
+    mte, _ = cw.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=False)
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    inner = decryptor.update(mte.fragment[16:]) + decryptor.finalize()
+    mac = hmac.digest(mac_key, header + b"\x00\x05" + b"Hello", "sha256")
+    assert inner == b"Hello" + mac + bytes([10]) * 11 and mte.mac == mac
+
+
+@pytest.mark.parametrize("protection", list(cw.RECORD_SUITES))
+def test_a_flipped_bit_gives_bad_record_mac(protection: str) -> None:
+    key, nonce = cw.default_record_inputs(protection)
+    clean = cw.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection)
+    assert clean.rejection is None and clean.opened == b"Hello, HTTPS!"
+    assert clean.received == clean.sealed.record
+    for bit in (0, 8 * len(clean.sealed.fragment) - 1):
+        flipped = cw.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection, flip=bit)
+        assert isinstance(flipped.rejection, BadRecordMac)
+        assert flipped.rejection.alert == AlertDescription.BAD_RECORD_MAC
+        assert cw.bit_difference(flipped.received, clean.sealed.record) == 1
+        assert "REJECTED" in flipped.as_text()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"key_hex": "xyz"}, "hexadecimal"),
+        ({"key_hex": "00" * 15}, "16-byte key"),
+        ({"nonce_hex": "00" * 11}, "12 bytes"),
+        ({"protection": "ROT13"}, "unknown protection"),
+        ({"flip": 10_000}, "outside"),
+    ],
+)
+def test_record_update_explains_bad_input(kwargs: dict, fragment: str) -> None:
+    result = cw.record_update(**kwargs)
+    assert result.error is not None and fragment in result.error and result.sealed is None
+
+
+# ------------------------------------------------------------------------------ 02 certificates
+def test_certificate_check_by_name_and_by_ip() -> None:
+    assert cw.certificate_check("valid", "localhost").ok
+    by_ip = cw.certificate_check("valid", "127.0.0.1")
+    assert by_ip.ok and str(by_ip.ip_address) == "127.0.0.1"
+    wrong = cw.certificate_check("valid", "www.example.com")
+    assert not wrong.ok and wrong.error is not None and wrong.error.name == "name"
+    assert wrong.alert == AlertDescription.BAD_CERTIFICATE
+    assert cw.certificate_check("ip_not_in_certificate", "").error.name == "name"  # scenario's own target
+    assert cw.certificate_check("expired", "localhost").error.name == "validity"
+    with pytest.raises(CertificateError):
+        cw.certificate_check("no such scenario")
+
+
+# ------------------------------------------------------------------------------ stream helpers
+def _record(content_type: int, fragment: bytes) -> bytes:
+    return bytes([content_type]) + b"\x03\x03" + len(fragment).to_bytes(2, "big") + fragment
+
+
+def test_stream_tamper_flips_the_located_byte_once_across_chunks() -> None:
+    hello = _record(22, bytes([HandshakeType.SERVER_HELLO]) + (3).to_bytes(3, "big") + b"abc")
+    key_exchange = _record(
+        22, bytes([HandshakeType.SERVER_KEY_EXCHANGE]) + (4).to_bytes(3, "big") + b"\x00\x01\x02\x03"
+    )
+    stream = hello + key_exchange
+    tamper = cw.StreamTamper(
+        "server_to_client", cw.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 2)
+    )
+    first, second = stream[:7], stream[7:]
+    assert tamper("client_to_server", b"\x16\x03", 0) == b"\x16\x03"  # other direction: untouched
+    assert tamper("server_to_client", first, 0) == first
+    forwarded = tamper("server_to_client", second, len(first))
+    target = len(hello) + 5 + 4 + 2
+    assert tamper.flipped_at == target
+    assert cw.bit_difference(first + forwarded, stream) == 1
+    assert (first + forwarded)[target] == stream[target] ^ 1
+    assert bytes(tamper.seen["server_to_client"]) == stream  # what was sent, before tampering
+    again = tamper("server_to_client", stream, len(stream))
+    assert again == stream  # only once
+
+
+def test_record_byte_locator_counts_from_the_end() -> None:
+    stream = _record(22, b"\x01" * 4) + _record(23, b"\xaa\xbb\xcc")
+    locate = cw.StreamTamper.record_byte(ContentType.APPLICATION_DATA, -1)
+    assert locate(stream) == len(stream) - 1
+    assert locate(stream[:-1]) is None  # the record is not complete yet
+
+
+def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
+    stream = _record(21, b"\x02\x33") + _record(20, b"\x01") + _record(21, b"\x99\x99")
+    alerts = cw.cleartext_alerts(stream)
+    assert [alert.description for alert in alerts] == [AlertDescription.DECRYPT_ERROR]
+
+
+# ------------------------------------------------------------------------------ real sessions
+@pytest.mark.interop
+def test_cleartext_transcript_gives_the_session_hash_of_a_real_session() -> None:
+    from httpslab.capture import analyze_capture
+    from httpslab.keyschedule import transcript_hash
+    from httpslab.openssl_peers import record_session
+
+    session = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    capture = analyze_capture(session.client_to_server, session.server_to_client, session.keylog)
+    transcript = cw.cleartext_handshake_transcript(session.client_to_server, session.server_to_client)
+    assert transcript_hash(transcript) == capture.session_hash()
+    with pytest.raises(TLSError):
+        cw.cleartext_handshake_transcript(session.server_to_client, session.client_to_server)
+
+
+@pytest.mark.interop
+def test_openssl_client_sends_decrypt_error_for_a_flipped_signed_point() -> None:
+    from httpslab.openssl_peers import OpenSSLPeerError, record_session
+
+    tamper = cw.StreamTamper(
+        "server_to_client", cw.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 10)
+    )
+    with pytest.raises(OpenSSLPeerError):
+        record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", tamper=tamper, timeout=5)
+    assert tamper.flipped_at is not None
+    alerts = cw.cleartext_alerts(bytes(tamper.seen["client_to_server"]))
+    assert alerts and alerts[0].description == AlertDescription.DECRYPT_ERROR
+
+
+@pytest.mark.interop
+def test_connect_to_demo_server_by_ip_and_by_wrong_name() -> None:
+    by_ip, wrong = cw.connect_to_demo_server(["127.0.0.1", "www.example.com"])
+    assert (
+        by_ip.ok
+        and by_ip.certificates_on_wire == 2
+        and ("IP Address", "127.0.0.1") in by_ip.subject_alt_names
+    )
+    assert by_ip.client_alert is None
+    assert not wrong.ok and wrong.error is not None and "Hostname mismatch" in wrong.error
+    assert (
+        wrong.client_alert is not None and wrong.client_alert.description == AlertDescription.BAD_CERTIFICATE
+    )
+
+
+# ------------------------------------------------------------------------------ widgets
+
+
+def test_widgets_carry_controls_classes_and_recompute(capsys: pytest.CaptureFixture[str]) -> None:
+    panels = {
+        "httpslab-certificates": cw.certificate_widget(),
+        "httpslab-toy-rsa": cw.toy_rsa_widget(),
+        "httpslab-toy-dh": cw.toy_dh_widget(),
+        "httpslab-key-derivation": cw.key_derivation_widget(),
+        "httpslab-record": cw.record_widget(),
+    }
+    for css_class, panel in panels.items():
+        assert css_class in panel._dom_classes
+        assert panel.result is not None and panel.text.value.startswith("<pre")
+        assert all(control.description for control in panel.controls.values())
+
+    rsa_panel = panels["httpslab-toy-rsa"]
+    rsa_panel.controls["m"].value = 1000
+    assert rsa_panel.result.c == pow(1000, 17, 3233)
+    rsa_panel.controls["p"].value = 4
+    assert "p = 4 is not prime" in rsa_panel.text.value
+
+    dh_panel = panels["httpslab-toy-dh"]
+    dh_panel.controls["b"].value = 7
+    assert dh_panel.result.B == pow(5, 7, 23) and dh_panel.result.agree
+
+    keys_panel = panels["httpslab-key-derivation"]
+    keys_panel.controls["flip_input"].value = "none"
+    assert keys_panel.result.input_bits_changed == 0
+    keys_panel.controls["premaster"].value = "00" * 48
+    assert (
+        keys_panel.result.input_bits_changed > 0
+        and keys_panel.result.keys["master_secret"] != keys_panel.result.original_keys["master_secret"]
+    )
+
+    record_panel = panels["httpslab-record"]
+    record_panel.controls["flip"].value = 3
+    assert isinstance(record_panel.result.rejection, BadRecordMac)
+    record_panel.controls["protection"].value = "ChaCha20-Poly1305"
+    assert len(bytes.fromhex(record_panel.controls["key"].value)) == 32
+    assert record_panel.result.error is None and isinstance(record_panel.result.rejection, BadRecordMac)
+
+    certificate_panel = panels["httpslab-certificates"]
+    certificate_panel.controls["host"].value = "www.example.com"
+    assert not certificate_panel.result.ok and "Rejected" in certificate_panel.text.value
+    capsys.readouterr()
+
+
+# ------------------------------------------------------------------------------ plots
+def test_draw_avalanche_bars_and_labels() -> None:
+    changes = [("master_secret", 200, 384), ("client_write_key", 0, 128)]
+    ax = cp.draw_avalanche(changes)
+    bars = {patch.get_gid(): patch for patch in ax.patches if patch.get_gid()}
+    assert set(bars) == {"avalanche-master_secret", "avalanche-client_write_key"}
+    assert bars["avalanche-master_secret"].get_width() == pytest.approx(100 * 200 / 384)
+    assert bars["avalanche-client_write_key"].get_width() == 0
+    assert any("200/384 bits" in text.get_text() for text in ax.texts)
+
+
+def test_draw_record_map_segments_follow_the_parts() -> None:
+    sealed, _ = cw.seal_demo_record(b"x" * 40)
+    ax = cp.draw_record_map(sealed.parts(), highlight=5 + 8)
+    segments = [patch for patch in ax.patches if (patch.get_gid() or "").startswith("part-")]
+    assert [patch.get_gid() for patch in segments] == [
+        "part-header",
+        "part-explicit nonce",
+        "part-ciphertext",
+        "part-tag",
+    ]
+    assert [patch.get_width() for patch in segments] == [6.0, 8.0, 40.0, 16.0]
+    highlighted = [patch for patch in ax.patches if patch.get_gid() is None]
+    assert len(highlighted) == 1 and 14.0 <= highlighted[0].get_x() < 54.0  # inside the ciphertext
+    assert "69 bytes" in ax.get_title()
+
+
+def test_draw_key_schedule_and_toy_dh_and_cbc_comparison() -> None:
+    ax = cp.draw_key_schedule(cw.key_block_layout(GCM), extended_master_secret=True)
+    gids = {text.get_gid() for text in ax.texts}
+    assert {
+        "node-premaster",
+        "node-session_hash",
+        "node-master",
+        "node-client_write_key",
+        "node-client_write_IV",
+    } <= gids
+    assert "node-client_write_MAC_key" not in gids  # zero-length pieces are left out
+    classic = cp.draw_key_schedule((), extended_master_secret=False)
+    assert "node-randoms" in {text.get_gid() for text in classic.texts}
+
+    ax = cp.draw_toy_dh(23, 5, 6, 15)
+    marked = {
+        collection.get_gid(): collection.get_offsets()[0].tolist()
+        for collection in ax.collections
+        if collection.get_gid()
+    }
+    assert marked == {"alice": [6.0, 8.0], "bob": [15.0, 19.0]}
+
+    key, iv = cw.default_record_inputs("AES-128-CBC + HMAC-SHA256, MAC-then-encrypt")
+    mte, _ = cw.seal_demo_record(b"Hi", key, iv, suite=CBC)
+    etm, _ = cw.seal_demo_record(b"Hi", key, iv, suite=CBC, encrypt_then_mac=True)
+    axes = cp.draw_cbc_comparison(mte, etm)
+    assert len(axes) == 4
+    assert "part-MAC" in {patch.get_gid() for patch in axes[2].patches}  # EtM: MAC on the wire
+    assert "part-MAC" not in {patch.get_gid() for patch in axes[0].patches}  # MtE: MAC hidden
+
+
+def test_render_functions_return_figures_or_none() -> None:
+    from matplotlib.figure import Figure
+
+    assert isinstance(cw.render_toy_dh(cw.toy_dh(23, 5, 6, 15)), Figure)
+    assert cw.render_toy_dh(cw.toy_dh(22, 5, 6, 15)) is None
+    assert isinstance(cw.render_key_derivation(cw.key_derivation_update(flip=3)), Figure)
+    assert cw.render_key_derivation(cw.key_derivation_update(client_random_hex="00")) is None
+    assert isinstance(cw.render_record(cw.record_update(flip=1)), Figure)
+    assert cw.render_record(cw.record_update(key_hex="00")) is None
+    assert isinstance(cw.render_certificate(cw.certificate_check("valid", "localhost")), Figure)
