@@ -433,6 +433,30 @@ def test_private_key_generation() -> None:
             dh_public(FFDHE2048, bad_private)
 
 
+def test_short_exponents_for_named_groups_only() -> None:
+    # RFC 7919 §5.2 / Appendix A: a secret exponent with 2^224 <= x < 2^225 for ffdhe2048,
+    # at least 275 bits for ffdhe3072; the same 225 bits for the 2048-bit RFC 3526 group.
+    for group, bits in ((FFDHE2048, 225), (FFDHE3072, 275), (MODP2048, 225)):
+        assert {dh_generate_private(group).bit_length() for _ in range(5)} == {bits}
+        assert dh_generate_private(group, b"\x00").bit_length() == bits
+        assert dh_generate_private(group, b"\xff" * 300).bit_length() == bits
+        seeded = dh_generate_private(group, b"\x12\x34")
+        assert seeded == (1 << (bits - 1)) + 0x1234  # folded into the range, reproducibly
+    # groups whose subgroup order is unknown or tiny keep the full range
+    assert TOY_GROUP_64.q is not None
+    assert max(dh_generate_private(TOY_GROUP_64) for _ in range(50)).bit_length() > 40
+    server_chosen = group_from_params(FFDHE2048.p, 2)
+    assert server_chosen is FFDHE2048  # recognised by value, so it keeps its exponent length
+    unknown = group_from_params(227, 2, toy=True)
+    assert unknown.exponent_bits is None
+    # a short-exponent key pair still agrees with cryptography's DH
+    alice, bob = dh_generate_private(FFDHE2048), dh_generate_private(FFDHE2048)
+    peer = dh_public(FFDHE2048, bob)
+    assert dh_shared_secret(FFDHE2048, alice, peer) == _cryptography_secret(FFDHE2048, alice, peer).lstrip(
+        b"\x00"
+    )
+
+
 def test_group_from_params() -> None:
     assert group_from_params(FFDHE2048.p, 2) is FFDHE2048
     assert group_from_params(MODP2048.p, 2) is MODP2048
