@@ -109,6 +109,9 @@ _CBC_BLOCK = 16
 _pack_mac_header = struct.Struct(">QBHH").pack
 _pack_record_header = struct.Struct(">BHH").pack
 _unpack_record_header = struct.Struct(">BHH").unpack_from
+#: record header followed by the 8-byte GCM explicit nonce, written in place by seal_into
+_pack_header_and_explicit_nonce_into = struct.Struct(">BHHQ").pack_into
+_pack_record_header_into = struct.Struct(">BHH").pack_into
 
 #: ``aead_seal(key, nonce, plaintext, additional_data) -> ciphertext || tag``
 AeadSeal = Callable[[bytes, bytes, bytes, bytes], bytes]
@@ -119,11 +122,11 @@ AeadOpen = Callable[[bytes, bytes, bytes, bytes], bytes]
 # -- framing -------------------------------------------------------------------------
 
 
+_CONTENT_TYPE_BY_VALUE: dict[int, ContentType] = {int(member): member for member in ContentType}
+
+
 def _content_type(value: int) -> ContentType | int:
-    try:
-        return ContentType(value)
-    except ValueError:
-        return value
+    return _CONTENT_TYPE_BY_VALUE.get(value, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +250,14 @@ class RecordReader:
     def __init__(self, *, plaintext: bool = False) -> None:
         self.plaintext = plaintext
         self._buffer = bytearray()
+        #: where the next record starts in ``_buffer`` (consumed bytes are dropped on feed)
+        self._offset = 0
 
     def feed(self, data: bytes) -> Iterator[Record]:
         """Append ``data`` (now) and return an iterator over the complete records buffered."""
+        if self._offset:
+            del self._buffer[: self._offset]
+            self._offset = 0
         self._buffer += data
         return self._records()
 
@@ -263,22 +271,26 @@ class RecordReader:
     def next_record(self) -> Record | None:
         """The next complete record, or None if more bytes are needed."""
         buffer = self._buffer
-        if len(buffer) < RECORD_HEADER_LENGTH:
+        offset = self._offset
+        available = len(buffer) - offset
+        if available < RECORD_HEADER_LENGTH:
             return None
-        content_type, version, length = _unpack_record_header(buffer, 0)
+        content_type, version, length = _unpack_record_header(buffer, offset)
         check_record_header(content_type, version, length, plaintext=self.plaintext)
-        if len(buffer) - RECORD_HEADER_LENGTH < length:
+        if available - RECORD_HEADER_LENGTH < length:
             return None
-        fragment = bytes(buffer[RECORD_HEADER_LENGTH : RECORD_HEADER_LENGTH + length])
+        start = offset + RECORD_HEADER_LENGTH
+        with memoryview(buffer) as view:  # one copy of the fragment, none of the rest
+            fragment = bytes(view[start : start + length])
         if self.plaintext:
             check_plaintext(content_type, fragment)
-        del buffer[: RECORD_HEADER_LENGTH + length]
+        self._offset = start + length
         return Record(_content_type(content_type), version, fragment)
 
     @property
     def pending(self) -> bytes:
         """Bytes received that do not yet make a complete record."""
-        return bytes(self._buffer)
+        return bytes(self._buffer[self._offset :])
 
 
 def fragment_data(
@@ -416,6 +428,11 @@ class RecordProtection:
         self._aead_open_function = aead_open
         self._aead: AESGCM | ChaCha20Poly1305 | None = None
         self._iv_int = int.from_bytes(iv, "big")
+        #: per-record expansion: explicit nonce/IV + tag, or the most a CBC record can add
+        self.overhead = info.record_iv_length + (
+            info.tag_length if info.is_aead else info.mac_length + _CBC_BLOCK
+        )
+        self._seal_into_impl: Callable[..., int] = self._seal_into_generic
 
         if info.is_aead:
             self._aead = (
@@ -430,12 +447,17 @@ class RecordProtection:
             if info.cipher == "CHACHA20_POLY1305":
                 self._seal_impl = self._seal_chacha
                 self._open_impl = self._open_chacha
+                seal_into = self._seal_into_chacha
             elif explicit_iv is None:
                 self._seal_impl = self._seal_gcm
                 self._open_impl = self._open_gcm
+                seal_into = self._seal_into_gcm
             else:
                 self._seal_impl = self._seal_gcm_explicit
                 self._open_impl = self._open_gcm
+                seal_into = self._seal_into_gcm
+            if aead_seal is None:
+                self._seal_into_impl = seal_into
         else:
             if aead_seal is not None or aead_open is not None:
                 raise LocalProtocolError(
@@ -453,6 +475,7 @@ class RecordProtection:
         # (an instance attribute shadows the documented method below; wipe() rebinds them).
         self.seal = self._seal_impl  # type: ignore[method-assign]
         self.open = self._open_impl  # type: ignore[method-assign]
+        self.seal_into = self._seal_into_impl  # type: ignore[method-assign]
 
     # -- public surface (shadowed per instance by the bound implementation) ----------
     def seal(self, content_type: ContentType | int, version: int, plaintext: bytes) -> bytes:
@@ -460,8 +483,34 @@ class RecordProtection:
         return self._seal_impl(content_type, version, plaintext)
 
     def open(self, content_type: ContentType | int, version: int, fragment: bytes) -> bytes:
-        """Check and remove the protection of a record's fragment; return the plaintext."""
+        """Check and remove the protection of a record's fragment; return the plaintext.
+
+        ``fragment`` may be any bytes-like object, e.g. a ``memoryview`` of a receive buffer:
+        the AEAD suites read it in place, without copying it first.
+        """
         return self._open_impl(content_type, version, fragment)
+
+    def seal_into(
+        self,
+        buffer: bytearray | memoryview,
+        offset: int,
+        content_type: ContentType | int,
+        version: int,
+        plaintext: bytes,
+    ) -> int:
+        """:meth:`seal_record` written into ``buffer[offset:]``; return the record's length.
+
+        The fast path for bulk data: header, explicit nonce and ciphertext || tag are written
+        straight into a caller's (reusable) buffer, with no intermediate ``bytes`` for the
+        fragment. ``buffer`` must have room for ``5 + len(plaintext) + overhead`` bytes from
+        ``offset`` (:meth:`record_length` tells); the bytes written are exactly those of
+        :meth:`seal_record`, and the sequence number advances the same way.
+        """
+        return self._seal_into_impl(buffer, offset, content_type, version, plaintext)
+
+    def record_length(self, plaintext_length: int) -> int:
+        """The most bytes :meth:`seal_into` writes for a plaintext of ``plaintext_length`` bytes."""
+        return RECORD_HEADER_LENGTH + plaintext_length + self.overhead
 
     def seal_record(self, content_type: ContentType | int, version: int, plaintext: bytes) -> bytes:
         """Protect ``plaintext`` and return the whole wire record (header || fragment)."""
@@ -507,8 +556,8 @@ class RecordProtection:
         self._aead = None
         self._iv_int = 0
         self._encrypt = self._decrypt = self._wiped
-        self._seal_impl = self._open_impl = self._wiped
-        self.seal = self.open = self._wiped  # type: ignore[method-assign]
+        self._seal_impl = self._open_impl = self._seal_into_impl = self._wiped
+        self.seal = self.open = self.seal_into = self._wiped  # type: ignore[method-assign]
 
     @property
     def wiped(self) -> bool:
@@ -610,15 +659,97 @@ class RecordProtection:
         self.sequence_number += 1
         return fragment
 
+    def _no_room(self, buffer: bytearray | memoryview, offset: int, needed: int) -> LocalProtocolError:
+        return LocalProtocolError(
+            f"seal_into needs {needed} bytes at offset {offset}; the buffer has {len(buffer)} bytes"
+        )
+
+    def _seal_into_gcm(
+        self, buffer: bytearray | memoryview, offset: int, content_type: int, version: int, plaintext: bytes
+    ) -> int:
+        length = len(plaintext)
+        sequence_number = self.sequence_number
+        record_length = length + 29  # header (5) + explicit nonce (8) + tag (16)
+        if offset < 0 or len(buffer) - offset < record_length:
+            raise self._no_room(buffer, offset, record_length)
+        try:
+            if length > self.max_plaintext_length:
+                raise struct.error
+            additional_data = _pack_mac_header(sequence_number, content_type, version, length)
+            # header || explicit nonce (RFC 5288 §3: by default the sequence number), in place
+            _pack_header_and_explicit_nonce_into(
+                buffer, offset, content_type, version, length + 24, sequence_number
+            )
+        except struct.error:
+            raise self._header_error(content_type, version, length) from None
+        if self._explicit_iv is None:
+            explicit_nonce = additional_data[:8]
+        else:
+            explicit_nonce = self._explicit(8)
+            buffer[offset + 5 : offset + 13] = explicit_nonce
+        self._aead.encrypt_into(  # type: ignore[union-attr]
+            self._fixed_iv + explicit_nonce,  # type: ignore[operator]
+            plaintext,
+            additional_data,
+            (buffer if type(buffer) is memoryview else memoryview(buffer))[
+                offset + 13 : offset + record_length
+            ],
+        )
+        self.sequence_number = sequence_number + 1
+        return record_length
+
+    def _seal_into_chacha(
+        self, buffer: bytearray | memoryview, offset: int, content_type: int, version: int, plaintext: bytes
+    ) -> int:
+        length = len(plaintext)
+        sequence_number = self.sequence_number
+        record_length = length + 21  # header (5) + tag (16)
+        if offset < 0 or len(buffer) - offset < record_length:
+            raise self._no_room(buffer, offset, record_length)
+        try:
+            if length > self.max_plaintext_length:
+                raise struct.error
+            additional_data = _pack_mac_header(sequence_number, content_type, version, length)
+            _pack_record_header_into(buffer, offset, content_type, version, length + 16)
+        except struct.error:
+            raise self._header_error(content_type, version, length) from None
+        # RFC 7905 §2: nonce = client/server_write_IV XOR (4 zero bytes || seq_num)
+        self._aead.encrypt_into(  # type: ignore[union-attr]
+            (self._iv_int ^ sequence_number).to_bytes(12, "big"),
+            plaintext,
+            additional_data,
+            (buffer if type(buffer) is memoryview else memoryview(buffer))[
+                offset + 5 : offset + record_length
+            ],
+        )
+        self.sequence_number = sequence_number + 1
+        return record_length
+
+    def _seal_into_generic(
+        self, buffer: bytearray | memoryview, offset: int, content_type: int, version: int, plaintext: bytes
+    ) -> int:
+        """CBC and caller-supplied AEADs: seal, then copy the record into the buffer."""
+        if offset < 0 or len(buffer) - offset < RECORD_HEADER_LENGTH:
+            raise self._no_room(buffer, offset, RECORD_HEADER_LENGTH)
+        sequence_number = self.sequence_number
+        fragment = self.seal(content_type, version, plaintext)
+        record_length = RECORD_HEADER_LENGTH + len(fragment)
+        if len(buffer) - offset < record_length:
+            self.sequence_number = sequence_number  # nothing was written: the record was not sent
+            raise self._no_room(buffer, offset, record_length)
+        _pack_record_header_into(buffer, offset, content_type, version, len(fragment))
+        buffer[offset + RECORD_HEADER_LENGTH : offset + record_length] = fragment
+        return record_length
+
     def _open_gcm(self, content_type: int, version: int, fragment: bytes) -> bytes:
         length = len(fragment)
         if not 24 <= length <= MAX_CIPHERTEXT_LENGTH:  # explicit nonce (8) + tag (16)
             raise self._open_length_error(length)
         try:
             additional_data = _pack_mac_header(self.sequence_number, content_type, version, length - 24)
-            plaintext = self._decrypt(
-                self._fixed_iv + fragment[:8], memoryview(fragment)[8:], additional_data
-            )  # type: ignore[operator]
+            # the ciphertext is read in place: a memoryview slice, never a copy
+            ciphertext = (fragment if type(fragment) is memoryview else memoryview(fragment))[8:]
+            plaintext = self._decrypt(self._fixed_iv + fragment[:8], ciphertext, additional_data)  # type: ignore[operator]
         except Exception as error:
             self._open_failed(error, content_type, version)
             raise

@@ -409,6 +409,54 @@ def test_detailed_matches_fast_path(info: SuiteInfo, etm: bool) -> None:
         assert b"".join(part for _, part in detail.parts()) == detail.record
 
 
+# -- seal_into: the in-place fast path ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("info", "etm"), PROTECTIONS, ids=PROTECTION_IDS)
+def test_seal_into_writes_the_same_record_as_seal_record(info: SuiteInfo, etm: bool) -> None:
+    fixed_iv = bytes(range(16))
+    key, iv, mac_key = keys_for(info)
+    options = {} if info.is_aead else {"explicit_iv": lambda n: fixed_iv[:n]}
+    in_place = RecordProtection(info, key, iv, mac_key, encrypt_then_mac=etm, **options)  # type: ignore[arg-type]
+    reference = RecordProtection(info, key, iv, mac_key, encrypt_then_mac=etm, **options)  # type: ignore[arg-type]
+    receiver = RecordProtection(info, key, iv, mac_key, encrypt_then_mac=etm)
+    buffer = bytearray(b"\xee" * (7 + in_place.record_length(MAX_PLAINTEXT_LENGTH)))
+    for length in (0, 1, 17, 1000, MAX_PLAINTEXT_LENGTH):
+        plaintext = os.urandom(length)
+        written = in_place.seal_into(buffer, 7, APPLICATION_DATA, TLS12, plaintext)
+        record = reference.seal_record(APPLICATION_DATA, TLS12, plaintext)
+        assert bytes(buffer[7 : 7 + written]) == record
+        assert written <= in_place.record_length(length)
+        assert buffer[:7] == b"\xee" * 7  # nothing written before the offset
+        # open reads the fragment in place from a memoryview of the buffer
+        assert receiver.open(APPLICATION_DATA, TLS12, memoryview(buffer)[12 : 7 + written]) == plaintext
+    assert in_place.sequence_number == reference.sequence_number == receiver.sequence_number == 5
+
+
+def test_seal_into_checks() -> None:
+    sender, receiver = pair(GCM_128)
+    with pytest.raises(LocalProtocolError):  # no room: nothing written, sequence number unchanged
+        sender.seal_into(bytearray(40), 0, APPLICATION_DATA, TLS12, bytes(20))
+    with pytest.raises(LocalProtocolError):
+        sender.seal_into(bytearray(100), -1, APPLICATION_DATA, TLS12, b"x")
+    with pytest.raises(LocalProtocolError):
+        sender.seal_into(bytearray(100_000), 0, APPLICATION_DATA, TLS12, bytes(MAX_PLAINTEXT_LENGTH + 1))
+    with pytest.raises(LocalProtocolError):
+        sender.seal_into(bytearray(100), 0, 256, TLS12, b"x")
+    assert sender.sequence_number == 0
+    buffer = bytearray(100)
+    written = sender.seal_into(buffer, 0, APPLICATION_DATA, TLS12, b"hello")
+    assert written == 5 + 8 + 5 + 16
+    assert receiver.open(APPLICATION_DATA, TLS12, bytes(buffer[5:written])) == b"hello"
+    cbc_sender, _ = pair(CBC_SHA256)
+    with pytest.raises(LocalProtocolError):
+        cbc_sender.seal_into(bytearray(30), 0, APPLICATION_DATA, TLS12, b"hello")
+    assert cbc_sender.sequence_number == 0
+    sender.wipe()
+    with pytest.raises(LocalProtocolError):
+        sender.seal_into(buffer, 0, APPLICATION_DATA, TLS12, b"hello")
+
+
 # -- replaceable primitives (graded labs) ---------------------------------------------------
 
 
