@@ -19,8 +19,8 @@ tests turn it off on httpslab's own side instead.
 **Coverage rule.** Every one of the 17 suites runs in every pairing. The four
 :data:`REPRESENTATIVE` suites (one per key exchange / authentication, AEAD and CBC) run the
 full cross of the three switches (8 combinations). Every other suite runs two
-*complementary* combinations, ``k`` and ``7 - k`` with ``k = (suite position + 3 × pairing
-position) mod 8`` (bit 0: EMS off, bit 1: client certificate, bit 2: by IP): each such
+*complementary* combinations, ``k`` and ``7 - k`` with ``k = (i + 3 p) mod 8`` (``i``: its
+position among those 13 suites, ``p``: the pairing's position in :data:`PAIRINGS`) (bit 0: EMS off, bit 1: client certificate, bit 2: by IP): each such
 suite sees both values of every switch, and across the suites of one pairing every one of
 the 8 combinations occurs. That is 4 × 8 + 13 × 2 = 58 sessions per pairing, 232 in all.
 
