@@ -106,7 +106,14 @@ from .messages import (
     encode_change_cipher_spec,
     encode_handshake,
 )
-from .record import MAX_PLAINTEXT_LENGTH, Record, RecordProtection, RecordReader, fragment_data
+from .record import (
+    MAX_PLAINTEXT_LENGTH,
+    RECORD_HEADER_LENGTH,
+    Record,
+    RecordProtection,
+    RecordReader,
+    fragment_data,
+)
 from .state import MessageKind, Role, State, message_name, next_states
 from .suites import SUITES, SuiteInfo, parse_suite_name, suite_info
 from .transcript import Transcript
@@ -320,6 +327,10 @@ class TLSConfig:
     #: certificate validity is checked at this time (None: now)
     verify_time: Any = None
     primitives: Primitives = Primitives()
+    #: application data the transcript keeps record by record, per direction, in bytes
+    #: (None: all of it); later records are only counted (``Transcript.elided``), so that a
+    #: bulk transfer does not hold every byte two or three times over
+    transcript_application_data_limit: int | None = 1 << 20
 
     def __post_init__(self) -> None:
         # LocalProtocolError for a name or code point httpslab does not implement
@@ -342,6 +353,9 @@ class TLSConfig:
         object.__setattr__(self, "signature_schemes", schemes)
         if self.require_client_certificate:
             object.__setattr__(self, "request_client_certificate", True)
+        limit = self.transcript_application_data_limit
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise LocalProtocolError("transcript_application_data_limit must be None or a byte count >= 0")
 
     def load_trust_anchors(self) -> list[x509.Certificate]:
         """The certificates this side trusts: ``trust_anchors`` + ``cafile`` (or the system's)."""
@@ -513,7 +527,7 @@ class TLSConnection:
     def __init__(self, config: TLSConfig | None = None) -> None:
         self.config = config if config is not None else TLSConfig()
         self.state = State.START
-        self.transcript = Transcript()
+        self.transcript = Transcript(application_data_limit=self.config.transcript_application_data_limit)
         self.suite: SuiteInfo | None = None
         self.version: ProtocolVersion | None = None
         self.client_random: bytes | None = None
@@ -616,9 +630,51 @@ class TLSConnection:
         """Queue application data (split into records of at most 2^14 bytes)."""
         if self.state is not State.CONNECTED:
             raise LocalProtocolError(f"cannot send application data in state {self.state.name}")
+        protection = self._write_protection
+        if type(protection) is RecordProtection:
+            self._send_data_in_place(protection, data)
+            return
         for fragment in fragment_data(ContentType.APPLICATION_DATA, bytes(data)):
-            self._write_record(ContentType.APPLICATION_DATA, fragment)
-            self.transcript.add(self.role, "application_data", "application data", fragment, encrypted=True)
+            if self.transcript.keeps_application_data(self.role, len(fragment)):
+                self._write_record(ContentType.APPLICATION_DATA, fragment)
+                self.transcript.add(
+                    self.role, "application_data", "application data", fragment, encrypted=True
+                )
+            else:
+                self._write_record(ContentType.APPLICATION_DATA, fragment, note=False)
+
+    def _send_data_in_place(self, protection: RecordProtection, data: bytes) -> None:
+        """The bulk path: every record sealed straight into one output buffer (seal_into)."""
+        view = memoryview(data).cast("B")
+        total = len(view)
+        version = int(TLS12)
+        application_data = ContentType.APPLICATION_DATA
+        starts = range(0, total, MAX_PLAINTEXT_LENGTH) if total else range(1)  # b"": one empty record
+        output = bytearray(protection.record_length(MAX_PLAINTEXT_LENGTH) * len(starts))
+        offset = 0
+        try:
+            with memoryview(output) as output_view:
+                for start in starts:
+                    plaintext = view[start : start + MAX_PLAINTEXT_LENGTH]
+                    written = protection.seal_into(output_view, offset, application_data, version, plaintext)
+                    if self.transcript.keeps_application_data(self.role, len(plaintext)):
+                        raw = bytes(output_view[offset : offset + written])
+                        kept = bytes(plaintext)
+                        record = Record(application_data, version, raw[RECORD_HEADER_LENGTH:])
+                        self._note_record(self.role, record, raw, kept, True)
+                        self.transcript.add(
+                            self.role, "application_data", "application data", kept, encrypted=True
+                        )
+                    offset += written
+        finally:  # what was sealed is queued, even if a later record failed
+            try:
+                del output[offset:]
+            except BufferError:  # a view into it is still held (by a traceback)
+                output = bytearray(memoryview(output)[:offset])
+            if self._outgoing:
+                self._outgoing += output
+            else:
+                self._outgoing = output
 
     def close(self) -> None:
         """Queue close_notify (RFC 5246 §7.2.1) and wipe the keys. Safe to call twice."""
@@ -631,6 +687,9 @@ class TLSConnection:
 
     # -- records ------------------------------------------------------------------
     def _receive_record(self, record: Record) -> None:
+        if record.content_type == ContentType.APPLICATION_DATA and self._read_protection is not None:
+            self._receive_application_data(record)
+            return
         raw = record.encode()
         encrypted = self._read_protection is not None
         if encrypted:
@@ -643,16 +702,7 @@ class TLSConnection:
                 raise UnexpectedMessage(f"an empty {ContentType(record.content_type).name} record")
         else:
             plaintext = record.fragment
-        self.transcript.add(
-            self.peer,
-            "record",
-            f"{_content_name(record.content_type)} record",
-            raw,
-            decoded=record,
-            plaintext=plaintext,
-            ciphertext=record.fragment if encrypted else None,
-            encrypted=encrypted,
-        )
+        self._note_record(self.peer, record, raw, plaintext, encrypted)
         content_type = record.content_type
         if content_type == ContentType.HANDSHAKE:
             for kind, message in self._handshake_reader.feed(plaintext):
@@ -679,27 +729,54 @@ class TLSConnection:
         else:  # pragma: no cover - RecordReader refuses other types already
             raise UnexpectedMessage(f"record content type {content_type} is not allowed")
 
-    def _write_record(self, content_type: ContentType, plaintext: bytes) -> None:
-        version = int(TLS12)
-        if self._write_protection is not None:
-            fragment = self._write_protection.seal(content_type, version, plaintext)
-            record = Record(content_type, version, fragment)
-            encrypted = True
-        else:
-            record = Record(content_type, version, plaintext)
-            encrypted = False
-        raw = record.encode()
-        self._outgoing += raw
+    def _receive_application_data(self, record: Record) -> None:
+        """A protected application-data record (the bulk path: no work the transcript does not keep)."""
+        plaintext = self._read_protection.open(record.content_type, record.version, record.fragment)
+        if len(plaintext) > MAX_PLAINTEXT_LENGTH:
+            from .errors import RecordOverflow
+
+            raise RecordOverflow(f"a decrypted record of {len(plaintext)} bytes is longer than 2^14")
+        keep = self.transcript.keeps_application_data(self.peer, len(plaintext))
+        if keep:
+            self._note_record(self.peer, record, record.encode(), plaintext, True)
+        if self._handshake_reader.has_partial_message:
+            # RFC 5246 §6.2.1 lets handshake messages span records, but nothing may come in between.
+            raise UnexpectedMessage(
+                "a application_data record arrived in the middle of a fragmented handshake message"
+            )
+        next_states(self.role, self.state, ContentType.APPLICATION_DATA)
+        if keep:
+            self.transcript.add(self.peer, "application_data", "application data", plaintext, encrypted=True)
+        if plaintext:
+            self._events.append(ApplicationData(plaintext))
+
+    def _note_record(
+        self, sender: Role, record: Record, raw: bytes, plaintext: bytes, encrypted: bool
+    ) -> None:
+        """The transcript entry of a record that crossed the wire (``raw`` = header || fragment)."""
         self.transcript.add(
-            self.role,
+            sender,
             "record",
-            f"{_content_name(content_type)} record",
+            f"{_content_name(record.content_type)} record",
             raw,
             decoded=record,
             plaintext=plaintext,
             ciphertext=record.fragment if encrypted else None,
             encrypted=encrypted,
         )
+
+    def _write_record(self, content_type: ContentType, plaintext: bytes, *, note: bool = True) -> None:
+        version = int(TLS12)
+        encrypted = self._write_protection is not None
+        if encrypted:
+            fragment = self._write_protection.seal(content_type, version, plaintext)
+            record = Record(content_type, version, fragment)
+        else:
+            record = Record(content_type, version, plaintext)
+        raw = record.encode()
+        self._outgoing += raw
+        if note:
+            self._note_record(self.role, record, raw, plaintext, encrypted)
 
     # -- handshake messages ---------------------------------------------------------
     def _receive_handshake(self, kind: HandshakeType | int, raw: bytes, encrypted: bool) -> None:
@@ -1051,11 +1128,14 @@ def _note(message: Any) -> str:
     return ""
 
 
+_CONTENT_NAMES: dict[int, str] = {
+    int(content_type): content_type.name.lower() for content_type in ContentType
+}
+
+
 def _content_name(content_type: int) -> str:
-    try:
-        return ContentType(content_type).name.lower()
-    except ValueError:
-        return f"type {content_type}"
+    name = _CONTENT_NAMES.get(content_type)
+    return name if name is not None else f"type {content_type}"
 
 
 def _alert_name(description: AlertDescription | int) -> str:

@@ -11,6 +11,12 @@ follow their record. Once encryption starts a record entry holds both its ``ciph
 RFC 7627): the randoms, the premaster secret, the master secret, the key block. These are
 real session secrets: whoever holds a transcript can decrypt the session. :meth:`keylog`
 writes the master secret in the NSS key log format so that Wireshark can decrypt a capture.
+
+A bulk transfer would make the transcript hold every byte twice or three times (records,
+ciphertexts, plaintexts). ``application_data_limit`` caps that: once a direction has carried
+more application data than the limit, its further application-data records are counted in
+``elided`` instead of being kept (handshake messages, alerts and ChangeCipherSpec are always
+kept). The connection sets 1 MiB by default (``TLSConfig.transcript_application_data_limit``).
 """
 
 from __future__ import annotations
@@ -92,6 +98,30 @@ class Transcript:
 
     entries: list[TranscriptEntry] = field(default_factory=list)
     secrets: Secrets = field(default_factory=Secrets)
+    #: application data kept per direction, in bytes of plaintext (None: keep everything)
+    application_data_limit: int | None = None
+    #: application data *not* kept because of the limit: sender -> [records, plaintext bytes]
+    elided: dict[str, list[int]] = field(default_factory=lambda: {"client": [0, 0], "server": [0, 0]})
+    _kept: dict[str, int] = field(default_factory=lambda: {"client": 0, "server": 0}, repr=False)
+
+    def keeps_application_data(self, sender: Sender, length: int) -> bool:
+        """Whether the next application-data record of ``length`` plaintext bytes is kept.
+
+        Records past the limit are counted in :attr:`elided` (once one is elided, all later
+        ones from that sender are too, so the kept entries stay a prefix of the stream).
+        """
+        limit = self.application_data_limit
+        if limit is None:
+            return True
+        kept = self._kept[sender]
+        if kept >= 0 and kept + length <= limit:
+            self._kept[sender] = kept + length
+            return True
+        self._kept[sender] = -1
+        elided = self.elided[sender]
+        elided[0] += 1
+        elided[1] += length
+        return False
 
     def add(self, sender: Sender, kind: EntryKind, name: str, raw: bytes, **fields: Any) -> TranscriptEntry:
         entry = TranscriptEntry(len(self.entries), sender, kind, name, bytes(raw), **fields)
@@ -146,6 +176,12 @@ class Transcript:
                 lines.append(f"{label}  --->")
             else:
                 lines.append(f"{'<---  ' + label:>{2 * width}}")
+        for sender, (records, length) in self.elided.items():
+            if records:
+                lines.append(
+                    f"({records} more {sender} application-data records, {length} bytes, not kept: "
+                    f"application_data_limit={self.application_data_limit})"
+                )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 
 import pytest
@@ -566,6 +567,54 @@ def test_peer_close_notify_is_answered(anchors, server_credentials):
 
 
 # -------------------------------------------------------------------------- transcript
+
+
+@pytest.mark.parametrize(
+    "suite", ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "AES128-SHA256"]
+)
+def test_transcript_keeps_application_data_up_to_its_limit(anchors, server_credentials, suite):
+    limit = 40_000  # two full records of 16384 bytes fit, the third does not
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": [suite], "transcript_application_data_limit": limit},
+        server={"transcript_application_data_limit": limit},
+    )
+    payload = os.urandom(100_000)  # 6 full records and one of 1696 bytes
+    client.send_data(payload)
+    wire = client.data_to_send()
+    records, rest = split_records(wire)
+    assert rest == b"" and len(records) == 7
+    received = b"".join(e.data for e in server.receive_data(wire) if isinstance(e, ApplicationData))
+    assert received == payload
+    for transcript in (client.transcript, server.transcript):
+        kept = [e for e in transcript.messages() if e.kind == "application_data"]
+        assert [e.raw for e in kept] == [payload[:16384], payload[16384:32768]]
+        assert transcript.elided["client"] == [5, 100_000 - 32768]
+        data_records = [r for r in transcript.records() if r.encrypted and r.sender == "client"][-2:]
+        # the kept records are exactly the first two on the wire, ciphertext and all
+        assert [r.raw for r in data_records] == [records[0].encode(), records[1].encode()]
+        assert all(
+            r.raw.endswith(r.ciphertext) and r.decoded == records[i] for i, r in enumerate(data_records)
+        )
+        assert "5 more client application-data records, 67232 bytes, not kept" in transcript.summary()
+    # without a limit every record is kept; an empty send is one empty record
+    client, server, _, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": [suite], "transcript_application_data_limit": None},
+    )
+    client.send_data(payload)
+    client.send_data(b"")
+    wire = client.data_to_send()
+    assert len(split_records(wire)[0]) == 8
+    events = server.receive_data(wire)
+    assert b"".join(e.data for e in events if isinstance(e, ApplicationData)) == payload
+    kept = [e.raw for e in client.transcript.messages() if e.kind == "application_data"]
+    assert b"".join(kept) == payload and len(kept) == 8 and kept[-1] == b""
+    assert client.transcript.elided == {"client": [0, 0], "server": [0, 0]}
+    with pytest.raises(LocalProtocolError):
+        TLSConfig(transcript_application_data_limit=-1)
 
 
 def test_transcript_ladder_and_keylog(anchors, server_credentials):
