@@ -21,8 +21,9 @@ tests turn it off on httpslab's own side instead.
 full cross of the three switches (8 combinations). Every other suite runs two
 *complementary* combinations, ``k`` and ``7 - k`` with ``k = (i + 3 p) mod 8`` (``i``: its
 position among those 13 suites, ``p``: the pairing's position in :data:`PAIRINGS`; bit 0 of
-``k``: EMS off, bit 1: client certificate, bit 2: by IP): each such suite sees both values of every switch, and across the suites of one pairing every one of
-the 8 combinations occurs. That is 4 × 8 + 13 × 2 = 58 sessions per pairing, 232 in all.
+``k``: EMS off, bit 1: client certificate, bit 2: by IP): each such suite sees both values
+of every switch, and across the suites of one pairing every one of the 8 combinations
+occurs. That is 4 × 8 + 13 × 2 = 58 sessions per pairing, 232 in all.
 
 **What each run checks.** Both ends negotiated the suite asked for (httpslab's view and
 OpenSSL's: ``SSLSocket.cipher()``, the ``s_server -www`` page, ``s_client``'s summary);
