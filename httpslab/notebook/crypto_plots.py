@@ -74,6 +74,7 @@ def draw_avalanche(
     ax.axvline(50, color="#d62728", linestyle="--", linewidth=1)
     ax.set_yticks(positions, names, fontsize=8)
     ax.set_xlim(0, 115)
+    ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("bits changed (%)")
     ax.set_title(title or "Avalanche: share of output bits that changed", fontsize=10)
     return ax
