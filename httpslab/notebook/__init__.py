@@ -1,1 +1,11 @@
-"""httpslab.notebook: widgets and plots for the notebooks (imports the core; never the reverse)."""
+"""httpslab.notebook: widgets and plots for the notebooks (imports the core; never the reverse).
+
+- :mod:`~httpslab.notebook.hexview` — annotated hex views (every byte labelled with its field);
+- :mod:`~httpslab.notebook.ladder` — the message ladder of a transcript or a capture;
+- :mod:`~httpslab.notebook.live` — real loopback sessions (httpslab's client ↔ OpenSSL) for the notebooks;
+- :mod:`~httpslab.notebook.handshake_widgets` — widgets of notebooks 00, 01, 07, 08;
+- :mod:`~httpslab.notebook.crypto_widgets`, :mod:`~httpslab.notebook.crypto_plots` — notebooks 02–06;
+- :mod:`~httpslab.notebook.pki_plots` — the certificate chain picture.
+
+Nothing is imported here, so that ``import httpslab.notebook.x`` loads only what it needs.
+"""
