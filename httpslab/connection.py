@@ -36,6 +36,7 @@ connection calls through it (no monkey-patching).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import os
@@ -365,7 +366,8 @@ class TLSConfig:
             cafile = ssl.get_default_verify_paths().cafile
         if cafile is not None:
             try:
-                anchors += x509.load_pem_x509_certificates(Path(cafile).read_bytes())
+                status = os.stat(cafile)
+                anchors += _pem_certificates(os.fspath(cafile), status.st_mtime_ns, status.st_size)
             except (OSError, ValueError) as exc:
                 raise CertificateError(f"cannot read trust anchors from {cafile}: {exc}") from exc
         return anchors
@@ -373,6 +375,12 @@ class TLSConfig:
     @property
     def server_name_is_ip(self) -> bool:
         return _is_ip(self.server_name)
+
+
+@functools.lru_cache(maxsize=8)
+def _pem_certificates(path: str, mtime_ns: int, size: int) -> tuple[x509.Certificate, ...]:
+    """The certificates of a PEM file, parsed once per version of the file (path, mtime, size)."""
+    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
 
 
 def _is_ip(name: str | None) -> bool:

@@ -23,8 +23,9 @@ first failed one is the report's ``error`` and decides the TLS alert (RFC 5246 ย
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -302,13 +303,24 @@ class _PathResult:
 
 
 def _build_path(
-    leaf: x509.Certificate, pool: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate]
+    leaf: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None] = _signature_problem,
 ) -> _PathResult:
-    anchor_ders = {anchor.tbs_certificate_bytes + anchor.signature for anchor in anchors}
     candidates = [*anchors, *pool]
+    # tbs_certificate_bytes re-encodes the certificate on every access: compute each
+    # certificate's identity once per call (every object here lives until we return)
+    identities: dict[int, bytes] = {}
 
     def identity(certificate: x509.Certificate) -> bytes:
-        return certificate.tbs_certificate_bytes + certificate.signature
+        key = id(certificate)
+        value = identities.get(key)
+        if value is None:
+            value = identities[key] = certificate.tbs_certificate_bytes + certificate.signature
+        return value
+
+    anchor_ders = {identity(anchor) for anchor in anchors}
 
     issuer_cache: dict[bytes, list[x509.Certificate]] = {}
 
@@ -326,7 +338,7 @@ def _build_path(
             and not _key_identifier_mismatch(certificate, candidate)
         ]
         # try the issuers whose key verifies the signature first (anchors first among equals)
-        return sorted(found, key=lambda candidate: _signature_problem(certificate, candidate) is not None)
+        return sorted(found, key=lambda candidate: signature_problem(certificate, candidate) is not None)
 
     best_partial: list[x509.Certificate] = [leaf]
     loop_seen: list[x509.Certificate] = []
@@ -508,6 +520,12 @@ def _name_check(leaf: x509.Certificate, server_name: str | None, ip_address: IPA
 # the reference validator
 
 
+@functools.lru_cache(maxsize=16)
+def _store(anchors: tuple[x509.Certificate, ...]) -> Store:
+    """The reference validator's trust store for these anchors (built once, then reused)."""
+    return Store(list(anchors))
+
+
 def _run_reference(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
@@ -521,7 +539,7 @@ def _run_reference(
     if not anchors:
         return False, "there are no trust anchors"
     try:
-        builder = PolicyBuilder().store(Store(list(anchors))).time(at)
+        builder = PolicyBuilder().store(_store(tuple(anchors))).time(at)
         if purpose == "client":
             builder.build_client_verifier().verify(leaf, list(intermediates))
             return True, None
@@ -637,8 +655,18 @@ def verify_chain(
             continue
         anchors.append(certificate)
 
-    # 2. path
-    path = _build_path(leaf, pool, anchors)
+    # 2. path. Each signature is verified once per call: the path builder tries issuers by
+    # their signatures, and step 3 reports on the same links (the objects live until we return,
+    # so their ids are stable keys).
+    signature_results: dict[tuple[int, int], str | None] = {}
+
+    def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
+        key = (id(child), id(issuer))
+        if key not in signature_results:
+            signature_results[key] = _signature_problem(child, issuer)
+        return signature_results[key]
+
+    path = _build_path(leaf, pool, anchors, signature_problem)
     report.chain = path.path
     report.path_complete = path.complete
     checks.append(Check("path", path.complete, path.explanation, _RFC["path"]))
@@ -647,7 +675,7 @@ def verify_chain(
     # 3. signatures, link by link (the anchor's own signature is not checked: RFC 5280 ยง6.1.1 (d))
     for depth in range(len(chain) - 1):
         child, issuer = chain[depth], chain[depth + 1]
-        problem = _signature_problem(child, issuer)
+        problem = signature_problem(child, issuer)
         if problem is None:
             text = f"{_quote(child)} is signed by the key of {_quote(issuer)} ({_key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
         else:
