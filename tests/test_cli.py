@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -503,3 +504,40 @@ def test_trace_of_a_failed_handshake_shows_the_alert_in_the_ladder(server: Serve
     assert "ClientHello" in ladder and "Certificate" in ladder
     assert "Alert bad_certificate" in ladder.splitlines()[-1]  # the last message: our fatal alert
     assert "peer certificate: Rejected for www.example.com at the 'name' check" in ladder
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_serve_answers_curl(server: Server) -> None:
+    """curl (libcurl + OpenSSL, offering TLS 1.3 and ALPN h2) gets TLS 1.2 and HTTP/1.1."""
+    assert server.ca_file is not None
+    result = subprocess.run(
+        ["curl", "-sS", "--cacert", str(server.ca_file), f"https://localhost:{server.port}/from-curl"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "version: TLSv1.2\n" in result.stdout
+    assert "request: GET /from-curl\n" in result.stdout
+
+
+def test_serve_answers_a_default_python_client_that_also_offers_tls13(server: Server) -> None:
+    assert server.ca_file is not None
+    context = ssl.create_default_context(cafile=str(server.ca_file))  # TLS 1.2 and 1.3
+    with socket.create_connection((LOOPBACK, server.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            assert tls.version() == "TLSv1.2"
+            cipher = tls.cipher()
+            tls.sendall(b"GET /default HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            data = bytearray()
+            while chunk := tls.recv(65536):
+                data += chunk
+    assert cipher is not None
+    assert f"cipher suite: {_iana_name(cipher[0])}\n".encode() in data
+
+
+def _iana_name(openssl_name: str) -> str:
+    from httpslab.suites import SUITES, suite_info
+
+    return next(s.name for s in SUITES if suite_info(s).openssl_name == openssl_name)
