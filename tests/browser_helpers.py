@@ -70,9 +70,11 @@ def free_port() -> int:
 class JupyterLabServer:
     """One JupyterLab serving *root_dir* on 127.0.0.1 with a token; settings live in *work_dir*."""
 
-    def __init__(self, root_dir: Path, work_dir: Path) -> None:
+    def __init__(self, root_dir: Path, work_dir: Path, *, disabled_extensions: tuple[str, ...] = ()) -> None:
         self.root_dir = root_dir
         self.work_dir = work_dir
+        #: JupyterLab extensions switched off (the self-tests switch off the widget manager)
+        self.disabled_extensions = disabled_extensions
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.log_path = work_dir / "jupyterlab.log"
@@ -93,6 +95,11 @@ class JupyterLabServer:
             path = settings / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
+        page_config = self.work_dir / "config" / "labconfig" / "page_config.json"
+        page_config.parent.mkdir(parents=True, exist_ok=True)
+        page_config.write_text(
+            json.dumps({"disabledExtensions": dict.fromkeys(self.disabled_extensions, True)})
+        )
         return settings
 
     def start(self, timeout: float = 120.0) -> None:
@@ -470,6 +477,10 @@ def _check_cells(page: Any, report: NotebookReport) -> None:
                 f"{where}: {len(widget_outputs)} widget outputs but {len(rendered)} widgets in the page"
             )
         for dom in cell["dom"]:
+            shown_as_text = None if dom["widget"] else PLAIN_WIDGET_REPR.search(dom["text"])
+            if shown_as_text:
+                text = dom["text"][shown_as_text.start() :][:60]
+                report.not_rendered.append(f"{where} shows a widget as text in the page: {text}")
             for text in NOT_RENDERED_TEXTS:
                 if text in dom["text"]:
                     report.not_rendered.append(f"{where} shows {text!r}")

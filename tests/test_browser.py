@@ -186,3 +186,29 @@ def test_self_test_unrendered_widgets_and_errors_fail(page: Any, jupyterlab: Jup
     ), problems
     assert "ZeroDivisionError" in problems
     assert not report.ran_all
+
+
+def test_self_test_without_the_widget_manager_widgets_do_not_render(
+    browser: Any, jupyterlab: JupyterLabServer, tmp_path: Path
+) -> None:
+    """The failure this test exists for: JupyterLab without ipywidgets' manager shows no widget."""
+    server = JupyterLabServer(
+        jupyterlab.root_dir, tmp_path, disabled_extensions=("@jupyter-widgets/jupyterlab-manager",)
+    )
+    server.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        report = check_notebook(
+            context.new_page(),
+            server,
+            "selftest_reacting.ipynb",
+            ARTIFACTS / "selftest_no_widget_manager.png",
+        )
+    finally:
+        context.close()
+        server.stop()
+    assert report.ran_all and not report.errors
+    assert any(
+        "shows a widget as text in the page: VBox(children=" in what for what in report.not_rendered
+    ), report
+    assert not any(move.changed for move in report.moves)
