@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Literal, NamedTuple, TypeVar, Union
@@ -136,11 +136,18 @@ class _SpanRecorder(Buffer):
         self.spans: list[FieldSpan] = []
 
 
-@contextmanager
-def _span(buf: Buffer, name: str) -> Iterator[None]:
+#: what :func:`_span` returns when nothing records spans (the hot path: no generator per field)
+_NO_SPAN: AbstractContextManager[None] = nullcontext()
+
+
+def _span(buf: Buffer, name: str) -> AbstractContextManager[None]:
     if not isinstance(buf, _SpanRecorder):
-        yield
-        return
+        return _NO_SPAN
+    return _recorded_span(buf, name)
+
+
+@contextmanager
+def _recorded_span(buf: _SpanRecorder, name: str) -> Iterator[None]:
     start = len(buf.data)
     yield
     buf.spans.append(FieldSpan(name, start, len(buf.data)))

@@ -248,8 +248,9 @@ def _parse_problem(certificate: object) -> str | None:
     if not isinstance(certificate, x509.Certificate):
         return f"not a certificate but a {type(certificate).__name__}"
     try:
-        certificate.subject.rfc4514_string()
-        certificate.issuer.rfc4514_string()
+        # decoding the names is what can fail (rfc4514_string only formats the decoded values)
+        certificate.subject  # noqa: B018 - decoding is the point
+        certificate.issuer  # noqa: B018
         list(certificate.extensions)
         certificate.public_key()
         certificate.not_valid_before_utc  # noqa: B018 - decoding is the point
@@ -617,6 +618,15 @@ def verify_chain(
     pool_in = _coerce_certificates(intermediates, "intermediates")
     anchors_in = _coerce_certificates(trust_anchors, "trust_anchors")
 
+    # every label is built once per call: a certificate's subject is decoded anew on each access
+    labels: dict[int, str] = {}
+
+    def quote(certificate: x509.Certificate) -> str:
+        label = labels.get(id(certificate))
+        if label is None:
+            label = labels[id(certificate)] = _quote(certificate)
+        return label
+
     checks: list[Check] = []
     report = VerificationReport(
         chain=[], checks=checks, purpose=purpose, at=at, server_name=name, ip_address=ip
@@ -632,7 +642,7 @@ def verify_chain(
         return report
     checks.append(
         Check(
-            "parse", True, f"the leaf {_quote(leaf)} decodes ({_key_description(leaf)} key)", _RFC["parse"], 0
+            "parse", True, f"the leaf {quote(leaf)} decodes ({_key_description(leaf)} key)", _RFC["parse"], 0
         )
     )
     pool: list[x509.Certificate] = []
@@ -677,21 +687,23 @@ def verify_chain(
         child, issuer = chain[depth], chain[depth + 1]
         problem = signature_problem(child, issuer)
         if problem is None:
-            text = f"{_quote(child)} is signed by the key of {_quote(issuer)} ({_key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
+            text = f"{quote(child)} is signed by the key of {quote(issuer)} ({_key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
         else:
-            text = f"the signature on {_quote(child)} does not verify with the key of {_quote(issuer)}: {problem}"
+            text = (
+                f"the signature on {quote(child)} does not verify with the key of {quote(issuer)}: {problem}"
+            )
         checks.append(Check("signature", problem is None, text, _RFC["signature"], depth))
 
     # 4. validity periods
+    stamp = at.strftime("%Y-%m-%d %H:%M UTC")
     for depth, certificate in enumerate(chain):
         not_before, not_after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
-        stamp = at.strftime("%Y-%m-%d %H:%M UTC")
         if at < not_before:
-            text = f"{_quote(certificate)} is not yet valid at {stamp}: it starts {not_before:%Y-%m-%d %H:%M}"
+            text = f"{quote(certificate)} is not yet valid at {stamp}: it starts {not_before:%Y-%m-%d %H:%M}"
         elif at > not_after:
-            text = f"{_quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp}"
+            text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp}"
         else:
-            text = f"{_quote(certificate)} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
+            text = f"{quote(certificate)} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
         checks.append(Check("validity", not_before <= at <= not_after, text, _RFC["validity"], depth))
 
     # 5. basicConstraints and pathLenConstraint
@@ -700,18 +712,18 @@ def verify_chain(
         is_ca = isinstance(constraints, x509.BasicConstraints) and constraints.ca
         if depth == 0:
             text = (
-                f"the leaf {_quote(certificate)} is not a CA"
+                f"the leaf {quote(certificate)} is not a CA"
                 if not is_ca
-                else f"the leaf {_quote(certificate)} claims CA:TRUE, which an end-entity must not"
+                else f"the leaf {quote(certificate)} claims CA:TRUE, which an end-entity must not"
             )
             checks.append(Check("basic_constraints", not is_ca, text, _RFC["basic_constraints"], depth))
             continue
         if is_ca:
-            text = f"{_quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
+            text = f"{quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
         elif constraints is None:
-            text = f"{_quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
+            text = f"{quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
         else:
-            text = f"{_quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
+            text = f"{quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
         checks.append(Check("basic_constraints", is_ca, text, _RFC["basic_constraints"], depth))
     for depth, certificate in enumerate(chain[1:], start=1):
         constraints = _extension_value(certificate, x509.BasicConstraints)
@@ -720,14 +732,14 @@ def verify_chain(
         below = sum(1 for between in chain[1:depth] if not _is_self_issued(between))
         limit = constraints.path_length
         if limit is None:
-            text = f"{_quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
+            text = f"{quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
             passed = True
         else:
             passed = below <= limit
             text = (
-                f"{_quote(certificate)} allows {limit} CA certificates below it and {below} follow"
+                f"{quote(certificate)} allows {limit} CA certificates below it and {below} follow"
                 if passed
-                else f"{_quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
+                else f"{quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
             )
         checks.append(Check("path_length", passed, text, _RFC["path_length"], depth))
 
@@ -735,15 +747,15 @@ def verify_chain(
     for depth, certificate in enumerate(chain):
         usage = _extension_value(certificate, x509.KeyUsage)
         if not isinstance(usage, x509.KeyUsage):
-            text = f"{_quote(certificate)} has no keyUsage extension, so its key may be used for anything"
+            text = f"{quote(certificate)} has no keyUsage extension, so its key may be used for anything"
             checks.append(Check("key_usage", True, text, _RFC["key_usage"], depth))
             continue
         if depth > 0:
             passed = usage.key_cert_sign
             text = (
-                f"{_quote(certificate)} may sign certificates (keyCertSign)"
+                f"{quote(certificate)} may sign certificates (keyCertSign)"
                 if passed
-                else f"{_quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
+                else f"{quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
             )
         elif isinstance(certificate.public_key(), rsa.RSAPublicKey):
             passed = usage.digital_signature or usage.key_encipherment
