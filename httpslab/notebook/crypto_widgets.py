@@ -315,15 +315,23 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
     always connects to 127.0.0.1 through a recording relay, so the Certificate message the
     server sent can be counted on the wire.
     """
+    from ..pki import demo_pki
+
+    pki = demo_pki(key_type)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory(prefix="httpslab-demo-chain-") as directory:
+        return _connect_with_files(pki.write_pem_files(directory), server_hostnames, key_type)
+
+
+def _connect_with_files(
+    files: Any, server_hostnames: Sequence[str], key_type: str
+) -> list[ConnectionOutcome]:
     import socket
     import ssl
 
+    from ..messages import Certificate, decode_handshake
     from ..openssl_peers import cleartext_handshake_messages, openssl_s_server
-    from ..pki import demo_pki
     from ..relay import RecordingRelay
 
-    pki = demo_pki(key_type)  # type: ignore[arg-type]
-    files = pki.write_pem_files(tempfile.mkdtemp(prefix="httpslab-demo-chain-"))
     extra = [
         "-cert", str(files.server_cert_file), "-key", str(files.server_key_file),
         "-cert_chain", str(files.intermediate_file),
@@ -351,8 +359,6 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
             count = 0
             for kind, body in cleartext_handshake_messages(server_flight):
                 if kind == HandshakeType.CERTIFICATE:
-                    from ..messages import Certificate, decode_handshake
-
                     raw_message = bytes([kind]) + len(body).to_bytes(3, "big") + body
                     message = decode_handshake(raw_message)
                     assert isinstance(message, Certificate)
