@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from httpslab import cli
 from httpslab.capture import analyze_capture
 from httpslab.connection import ApplicationData, ClientConnection, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
@@ -383,21 +384,21 @@ def test_bad_server_certificate(
     assert on_wire == (FATAL, alert)
     assert not any(isinstance(e, ApplicationData) for e in session.events)
     assert session.connection.verification_report.error.name == CHECK[name]
+    # the CLI's one line says what went wrong and which alert went out
+    line = cli.failure_line(error, session.connection)
+    assert line.startswith("httpslab: handshake failed: ") and words in line
+    assert line.endswith(f"(alert {alert.name.lower()} sent)") and "\n" not in line
     # OpenSSL, in the same place, sends the same alert
-    assert openssl_client(
+    theirs = openssl_client(
         server.address, ca_file=server_files.ca_file, server_name=server_name, tmp_path=tmp_path
-    ) == (
-        FATAL,
-        alert,
     )
+    assert theirs == (FATAL, alert)
 
 
 def test_cli_names_the_expired_certificate(
     files: dict[str, ServerFiles], ssl_server: Callable[..., SSLServer]
 ) -> None:
     import io
-
-    from httpslab import cli
 
     server_files = files["expired"]
     server = ssl_server(ssl_server_context(server_files), count=1)
