@@ -98,19 +98,40 @@ def test_segment_labels_are_the_codec_field_names(client_hello: tuple[ClientHell
         int.from_bytes(raw[extensions.start : extensions.start + 2], "big")
         == extensions.end - extensions.start - 2
     )
-    sni = next(s for s in view.segments if s.label == "extension SERVER_NAME")
+    sni = next(s for s in view.segments if s.label == "extension SERVER_NAME · data")
     assert "localhost" in sni.description
+
+
+def test_extensions_and_certificates_are_split_into_their_parts(
+    client_hello: tuple[ClientHello, bytes], captured
+) -> None:  # type: ignore[no-untyped-def]
+    hello, raw = client_hello
+    by_label = {s.label: s for s in segments(hello, raw)}
+    for extension in hello.extensions:
+        name = f"extension {extension.type.name}"
+        kind, length = by_label[f"{name} · type"], by_label[f"{name} · length"]
+        assert int.from_bytes(kind.data, "big") == extension.type
+        data = by_label.get(f"{name} · data")
+        assert int.from_bytes(length.data, "big") == (data.length if data else 0)
+        assert kind.color == length.color  # one colour per extension
+    certificate = next(e for e in captured.handshake if type(e.message).__name__ == "Certificate")
+    parts = {s.label: s for s in segments(certificate.message, certificate.raw)}
+    der = parts["certificate[0] · DER"]
+    assert der.data == certificate.message.certificate_list[0]
+    assert int.from_bytes(parts["certificate[0] · length"].data, "big") == der.length
 
 
 def test_hexview_html_has_titles_colours_and_a_legend(client_hello: tuple[ClientHello, bytes]) -> None:
     hello, raw = client_hello
     view = hexview(hello, raw)
     page = view._repr_html_()
-    labels = {s.label for s in view.segments}
-    # one hover title per segment piece; every label appears in the legend
+    groups = {s.label.split(" · ")[0] for s in view.segments}
+    # one hover title per segment piece, naming its exact part; one legend row per field
     assert page.count('title="') >= len(view.segments)
-    for label in labels:
-        assert f"<code>{html.escape(label)}</code>" in page
+    for segment in view.segments:
+        assert f'title="{html.escape(segment.label)}: bytes {segment.start}–' in page
+    for group in groups:
+        assert page.count(f"<code>{html.escape(group)}</code>") == 1
     # the hex shown is exactly the message
     shown = "".join(re.findall(r'class="hx-seg"[^>]*>([0-9a-f ]+)</span>', page)).replace(" ", "")
     assert bytes.fromhex(shown) == raw

@@ -22,7 +22,19 @@ from typing import Any
 from ..errors import LocalProtocolError
 from ..messages import encode_handshake, field_spans
 
-__all__ = ["PALETTE", "HexSegment", "HexView", "hexview", "parts_view", "segments", "segments_from_spans"]
+__all__ = [
+    "GROUP_SEPARATOR",
+    "PALETTE",
+    "HexSegment",
+    "HexView",
+    "hexview",
+    "parts_view",
+    "segments",
+    "segments_from_spans",
+]
+
+#: "extension SERVER_NAME · length": the parts of one field share its colour and legend row
+GROUP_SEPARATOR = " · "
 
 #: pale colours, readable behind black text; one per field, reused in order
 PALETTE: tuple[str, ...] = (
@@ -108,12 +120,17 @@ def segments_from_spans(
     out = []
     for label, start, end in pieces:
         base = label.removesuffix(" (length)")
-        color = colors.setdefault(label, PALETTE[len(colors) % len(PALETTE)])
+        color = colors.setdefault(_group(label), PALETTE[len(colors) % len(PALETTE)])
         description = descriptions.get(label, descriptions.get(base, ""))
         if label.endswith(" (length)") and not description:
             description = f"length of {base}: {int.from_bytes(raw[start:end], 'big')} bytes"
         out.append(HexSegment(label, start, end, raw[start:end], description, color))
     return out
+
+
+def _group(label: str) -> str:
+    """The legend row of a label: ``"extension SERVER_NAME · type"`` → ``"extension SERVER_NAME"``."""
+    return label.split(GROUP_SEPARATOR)[0]
 
 
 def _descriptions(message: Any) -> dict[str, str]:
@@ -149,6 +166,24 @@ def segments(message: Any, raw: bytes | None = None) -> list[HexSegment]:
     descriptions = _descriptions(message)
     descriptions.setdefault("msg_type", f"{type(message).__name__} ({raw[0]})")
     descriptions.setdefault("length", f"{int.from_bytes(raw[1:4], 'big')} bytes follow")
+    for name, start, end in list(spans):
+        # RFC 5246 §7.4.1.4: Extension = type (2 bytes) || opaque data<0..2^16-1>;
+        # §7.4.2: ASN.1Cert = opaque<1..2^24-1>. Label the length prefixes too.
+        if name.startswith("extension ") and end - start >= 4:
+            parts = [("type", start, start + 2), ("length", start + 2, start + 4), ("data", start + 4, end)]
+        elif name.startswith("certificate[") and end - start >= 3:
+            parts = [("length", start, start + 3), ("DER", start + 3, end)]
+        else:
+            continue
+        for part, part_start, part_end in parts:
+            if part_end > part_start:
+                spans.append((f"{name}{GROUP_SEPARATOR}{part}", part_start, part_end))
+                if part == "length":
+                    length = int.from_bytes(raw[part_start:part_end], "big")
+                    descriptions[f"{name}{GROUP_SEPARATOR}{part}"] = f"{length} bytes follow"
+        descriptions[f"{name}{GROUP_SEPARATOR}data"] = descriptions.get(name, "")
+        descriptions[f"{name}{GROUP_SEPARATOR}DER"] = descriptions.get(name, "an X.509 certificate (DER)")
+        descriptions[f"{name}{GROUP_SEPARATOR}type"] = name.removeprefix("extension ")
     return segments_from_spans(raw, spans, descriptions)
 
 
@@ -241,18 +276,23 @@ class HexView:
             rows.append(f'<div style="color:#888">… {self.total - shown} more bytes not shown</div>')
         legend_rows = []
         totals: dict[str, int] = {}
+        texts: dict[str, str] = {}
         for segment in self.segments:
-            totals[segment.label] = totals.get(segment.label, 0) + segment.length
+            group = _group(segment.label)
+            totals[group] = totals.get(group, 0) + segment.length
+            if segment.label in (group, f"{group}{GROUP_SEPARATOR}data", f"{group}{GROUP_SEPARATOR}DER"):
+                texts.setdefault(group, segment.description)
         seen: set[str] = set()
         for segment in self.segments:
-            if segment.label in seen or segment.start >= shown:
+            group = _group(segment.label)
+            if group in seen or segment.start >= shown:
                 continue
-            seen.add(segment.label)
+            seen.add(group)
             legend_rows.append(
                 f'<tr><td><span style="background:{segment.color};padding:0 8px">&nbsp;</span></td>'
-                f"<td><code>{html.escape(segment.label)}</code></td>"
-                f"<td>{totals[segment.label]}</td>"
-                f"<td>{html.escape(_shorten(segment.description, 120))}</td></tr>"
+                f"<td><code>{html.escape(group)}</code></td>"
+                f"<td>{totals[group]}</td>"
+                f"<td>{html.escape(_shorten(texts.get(group, segment.description), 120))}</td></tr>"
             )
         title = f"<b>{html.escape(self.title)}</b>" if self.title else ""
         return (
