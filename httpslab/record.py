@@ -433,6 +433,7 @@ class RecordProtection:
             info.tag_length if info.is_aead else info.mac_length + _CBC_BLOCK
         )
         self._seal_into_impl: Callable[..., int] = self._seal_into_generic
+        self._open_into_impl: Callable[..., int] = self._open_into_generic
 
         if info.is_aead:
             self._aead = (
@@ -458,6 +459,12 @@ class RecordProtection:
                 seal_into = self._seal_into_gcm
             if aead_seal is None:
                 self._seal_into_impl = seal_into
+            self._encrypt_into = self._aead.encrypt_into
+            self._decrypt_into = self._aead.decrypt_into
+            if aead_open is None:
+                self._open_into_impl = (
+                    self._open_into_chacha if info.cipher == "CHACHA20_POLY1305" else self._open_into_gcm
+                )
         else:
             if aead_seal is not None or aead_open is not None:
                 raise LocalProtocolError(
@@ -476,6 +483,7 @@ class RecordProtection:
         self.seal = self._seal_impl  # type: ignore[method-assign]
         self.open = self._open_impl  # type: ignore[method-assign]
         self.seal_into = self._seal_into_impl  # type: ignore[method-assign]
+        self.open_into = self._open_into_impl  # type: ignore[method-assign]
 
     # -- public surface (shadowed per instance by the bound implementation) ----------
     def seal(self, content_type: ContentType | int, version: int, plaintext: bytes) -> bytes:
@@ -507,6 +515,23 @@ class RecordProtection:
         :meth:`seal_record`, and the sequence number advances the same way.
         """
         return self._seal_into_impl(buffer, offset, content_type, version, plaintext)
+
+    def open_into(
+        self,
+        content_type: ContentType | int,
+        version: int,
+        fragment: bytes,
+        buffer: bytearray | memoryview,
+        offset: int = 0,
+    ) -> int:
+        """:meth:`open` writing the plaintext into ``buffer[offset:]``; return its length.
+
+        The in-place twin of :meth:`seal_into`: with a ``memoryview`` fragment and a reusable
+        buffer nothing is allocated per record but the nonce and the additional data. Every
+        check of :meth:`open` runs; if one fails, the bytes written so far are zeroed (never
+        unauthenticated plaintext) and the sequence number does not move.
+        """
+        return self._open_into_impl(content_type, version, fragment, buffer, offset)
 
     def record_length(self, plaintext_length: int) -> int:
         """The most bytes :meth:`seal_into` writes for a plaintext of ``plaintext_length`` bytes."""
@@ -555,9 +580,9 @@ class RecordProtection:
         self._key = self._mac_key = self._fixed_iv = None
         self._aead = None
         self._iv_int = 0
-        self._encrypt = self._decrypt = self._wiped
-        self._seal_impl = self._open_impl = self._seal_into_impl = self._wiped
-        self.seal = self.open = self.seal_into = self._wiped  # type: ignore[method-assign]
+        self._encrypt = self._decrypt = self._encrypt_into = self._decrypt_into = self._wiped
+        self._seal_impl = self._open_impl = self._seal_into_impl = self._open_into_impl = self._wiped
+        self.seal = self.open = self.seal_into = self.open_into = self._wiped  # type: ignore[method-assign]
 
     @property
     def wiped(self) -> bool:
@@ -687,7 +712,7 @@ class RecordProtection:
         else:
             explicit_nonce = self._explicit(8)
             buffer[offset + 5 : offset + 13] = explicit_nonce
-        self._aead.encrypt_into(  # type: ignore[union-attr]
+        self._encrypt_into(
             self._fixed_iv + explicit_nonce,  # type: ignore[operator]
             plaintext,
             additional_data,
@@ -714,7 +739,7 @@ class RecordProtection:
         except struct.error:
             raise self._header_error(content_type, version, length) from None
         # RFC 7905 §2: nonce = client/server_write_IV XOR (4 zero bytes || seq_num)
-        self._aead.encrypt_into(  # type: ignore[union-attr]
+        self._encrypt_into(
             (self._iv_int ^ sequence_number).to_bytes(12, "big"),
             plaintext,
             additional_data,
@@ -740,6 +765,93 @@ class RecordProtection:
         _pack_record_header_into(buffer, offset, content_type, version, len(fragment))
         buffer[offset + RECORD_HEADER_LENGTH : offset + record_length] = fragment
         return record_length
+
+    def _open_into_gcm(
+        self,
+        content_type: int,
+        version: int,
+        fragment: bytes,
+        buffer: bytearray | memoryview,
+        offset: int = 0,
+    ) -> int:
+        length = len(fragment)
+        if not 24 <= length <= MAX_CIPHERTEXT_LENGTH:  # explicit nonce (8) + tag (16)
+            raise self._open_length_error(length)
+        plaintext_length = length - 24
+        if offset < 0 or len(buffer) - offset < plaintext_length:
+            raise self._no_room(buffer, offset, plaintext_length)
+        sequence_number = self.sequence_number
+        view = fragment if type(fragment) is memoryview else memoryview(fragment)
+        target = (buffer if type(buffer) is memoryview else memoryview(buffer))[
+            offset : offset + plaintext_length
+        ]
+        try:
+            additional_data = _pack_mac_header(sequence_number, content_type, version, plaintext_length)
+            # RFC 5288 §3: nonce = salt || the explicit nonce sent in the record
+            self._decrypt_into(self._fixed_iv + view[:8], view[8:], additional_data, target)  # type: ignore[operator]
+        except Exception as error:
+            self._open_into_failed(error, content_type, version, target)
+            raise
+        if not 0 < plaintext_length <= MAX_PLAINTEXT_LENGTH:
+            check_plaintext(content_type, target)  # type: ignore[arg-type]
+        self.sequence_number = sequence_number + 1
+        return plaintext_length
+
+    def _open_into_chacha(
+        self,
+        content_type: int,
+        version: int,
+        fragment: bytes,
+        buffer: bytearray | memoryview,
+        offset: int = 0,
+    ) -> int:
+        length = len(fragment)
+        if not 16 <= length <= MAX_CIPHERTEXT_LENGTH:  # tag (16)
+            raise self._open_length_error(length)
+        plaintext_length = length - 16
+        if offset < 0 or len(buffer) - offset < plaintext_length:
+            raise self._no_room(buffer, offset, plaintext_length)
+        sequence_number = self.sequence_number
+        target = (buffer if type(buffer) is memoryview else memoryview(buffer))[
+            offset : offset + plaintext_length
+        ]
+        try:
+            additional_data = _pack_mac_header(sequence_number, content_type, version, plaintext_length)
+            # RFC 7905 §2: nonce = client/server_write_IV XOR (4 zero bytes || seq_num)
+            nonce = (self._iv_int ^ sequence_number).to_bytes(12, "big")
+            self._decrypt_into(nonce, fragment, additional_data, target)  # type: ignore[operator]
+        except Exception as error:
+            self._open_into_failed(error, content_type, version, target)
+            raise
+        if not 0 < plaintext_length <= MAX_PLAINTEXT_LENGTH:
+            check_plaintext(content_type, target)  # type: ignore[arg-type]
+        self.sequence_number = sequence_number + 1
+        return plaintext_length
+
+    def _open_into_failed(
+        self, error: BaseException, content_type: object, version: object, target: memoryview
+    ) -> None:
+        target[:] = bytes(len(target))  # never leave unauthenticated plaintext behind
+        self._open_failed(error, content_type, version)
+
+    def _open_into_generic(
+        self,
+        content_type: int,
+        version: int,
+        fragment: bytes,
+        buffer: bytearray | memoryview,
+        offset: int = 0,
+    ) -> int:
+        """CBC and caller-supplied AEADs: open, then copy the plaintext into the buffer."""
+        if offset < 0 or offset > len(buffer):
+            raise self._no_room(buffer, offset, 0)
+        sequence_number = self.sequence_number
+        plaintext = self.open(content_type, version, fragment)
+        if len(buffer) - offset < len(plaintext):
+            self.sequence_number = sequence_number
+            raise self._no_room(buffer, offset, len(plaintext))
+        buffer[offset : offset + len(plaintext)] = plaintext
+        return len(plaintext)
 
     def _open_gcm(self, content_type: int, version: int, fragment: bytes) -> bytes:
         length = len(fragment)

@@ -457,6 +457,44 @@ def test_seal_into_checks() -> None:
         sender.seal_into(buffer, 0, APPLICATION_DATA, TLS12, b"hello")
 
 
+@pytest.mark.parametrize(("info", "etm"), PROTECTIONS, ids=PROTECTION_IDS)
+def test_open_into_gives_what_open_gives(info: SuiteInfo, etm: bool) -> None:
+    sender, receiver = pair(info, etm)
+    _, reference = pair(info, etm)
+    plaintext_buffer = bytearray(b"\xee" * (3 + MAX_PLAINTEXT_LENGTH))
+    for length in (0, 1, 17, 1000, MAX_PLAINTEXT_LENGTH):
+        plaintext = os.urandom(length)
+        fragment = sender.seal(APPLICATION_DATA, TLS12, plaintext)
+        written = receiver.open_into(APPLICATION_DATA, TLS12, memoryview(fragment), plaintext_buffer, 3)
+        assert written == length and bytes(plaintext_buffer[3 : 3 + written]) == plaintext
+        assert plaintext_buffer[:3] == b"\xee" * 3
+        assert reference.open(APPLICATION_DATA, TLS12, fragment) == plaintext
+    assert receiver.sequence_number == reference.sequence_number == 5
+
+
+@pytest.mark.parametrize(("info", "etm"), KINDS, ids=KIND_IDS)
+def test_open_into_failures(info: SuiteInfo, etm: bool) -> None:
+    sender, receiver = pair(info, etm)
+    fragment = sender.seal(APPLICATION_DATA, TLS12, b"attack at dawn" * 10)
+    buffer = bytearray(b"\xee" * 400)
+    with pytest.raises(BadRecordMac):  # a flipped bit: no plaintext left behind, no step forward
+        receiver.open_into(APPLICATION_DATA, TLS12, flipped(fragment, 8 * len(fragment) - 1), buffer)
+    assert b"attack" not in buffer and receiver.sequence_number == 0
+    with pytest.raises(LocalProtocolError):  # no room for the plaintext
+        receiver.open_into(APPLICATION_DATA, TLS12, fragment, bytearray(10))
+    assert receiver.sequence_number == 0
+    empty_sender, empty_receiver = pair(info, etm)
+    empty = empty_sender.seal(HANDSHAKE, TLS12, b"")
+    with pytest.raises(UnexpectedMessage):  # the empty-record rule of open applies too
+        empty_receiver.open_into(HANDSHAKE, TLS12, empty, buffer)
+    assert empty_receiver.sequence_number == 0
+    assert receiver.open_into(APPLICATION_DATA, TLS12, fragment, buffer, 1) == 140
+    assert bytes(buffer[1:141]) == b"attack at dawn" * 10
+    receiver.wipe()
+    with pytest.raises(LocalProtocolError):
+        receiver.open_into(APPLICATION_DATA, TLS12, fragment, buffer)
+
+
 # -- replaceable primitives (graded labs) ---------------------------------------------------
 
 
