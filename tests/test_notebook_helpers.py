@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -398,3 +399,49 @@ def test_mutual_tls_widget_toggles_between_success_and_alert() -> None:
     widget.send_certificate.value = False
     assert widget.result.alert == AlertDescription.HANDSHAKE_FAILURE
     assert "handshake_failure" in widget.output.value
+
+
+# ------------------------------------------------------------------------------ notebook hygiene
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+MY_NOTEBOOKS = [
+    "00_https_at_a_glance.ipynb",
+    "01_hello_messages.ipynb",
+    "07_finished_and_mutual_tls.ipynb",
+    "08_closing_and_capture.ipynb",
+]
+
+
+@pytest.mark.parametrize("name", MY_NOTEBOOKS)
+def test_notebook_follows_the_shared_conventions(name: str) -> None:
+    """Guarded first cell, widget cells marked for nbval, asserts, small stored outputs."""
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    first = code_cells[0].source
+    assert "except ModuleNotFoundError" in first and 'pip install -e ".[notebook]"' in first
+    for cell in code_cells:
+        assert "TODO" not in cell.source
+        assert cell.execution_count is not None, "execute the notebook and store its outputs"
+        shows_widget = any(
+            "application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.outputs
+        )
+        if shows_widget:
+            assert cell.source.splitlines()[0] == "# NBVAL_IGNORE_OUTPUT"
+        for output in cell.outputs:
+            png = output.get("data", {}).get("image/png", "")
+            assert len(png) * 3 // 4 < 100_000, "stored PNG over 100 KB"
+            assert output.get("output_type") != "error"
+    assert sum("assert " in cell.source for cell in code_cells) >= 4
+    assert "widgets" not in notebook.metadata  # no stored widget state (it holds images)
+    assert notebook.cells[0].cell_type == "markdown" and "After this notebook" in notebook.cells[0].source
+    assert "## Summary" in notebook.cells[-1].source and "## Try this" in notebook.cells[-1].source
+
+
+def test_setup_notebook_sets_a_modest_resolution() -> None:
+    from httpslab.notebook._setup import setup_notebook
+
+    setup_notebook(dpi=72)
+    assert matplotlib.rcParams["figure.dpi"] == 72 and matplotlib.rcParams["savefig.dpi"] == 72
+    setup_notebook()
+    assert matplotlib.rcParams["figure.dpi"] == 80
