@@ -408,3 +408,24 @@ def test_mesh_of_cross_signed_cas_fails_fast() -> None:
     assert time.monotonic() - started < 1.0
     assert report.error is not None and report.error.name == "path"
     assert not report.ok
+
+
+def test_remembered_signature_results_follow_the_exact_bytes() -> None:
+    # verify_chain remembers each link's signature result by the DER of both certificates;
+    # a good chain verified first must not make a tampered copy of its leaf pass afterwards.
+    pki = demo_pki("rsa")
+    good = pki.server.public_bytes(Encoding.DER)
+    tampered = bytearray(good)
+    tampered[-1] ^= 0x01  # one bit of the signature value
+    for _ in range(2):
+        leaf = x509.load_der_x509_certificate(good)
+        assert verify_chain(leaf, [pki.intermediate], [pki.root], server_name="localhost").ok
+        bad = verify_chain(
+            x509.load_der_x509_certificate(bytes(tampered)),
+            [pki.intermediate],
+            [pki.root],
+            server_name="localhost",
+        )
+        assert not bad.ok and bad.error is not None
+        assert bad.error.name in ("path", "signature")
+        assert bad.reference_ok is False  # the reference validator still runs on every call

@@ -31,6 +31,7 @@ from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
@@ -279,6 +280,28 @@ def _signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         return str(exc)
     return None
+
+
+#: results of _signature_problem by the exact DER of both certificates:
+#: the answer is a pure function of those bytes, so a link seen before (the same server's
+#: chain on every handshake) is not verified again. Bounded; cleared when full.
+_SIGNATURE_RESULTS: dict[tuple[bytes, bytes], str | None] = {}
+_SIGNATURE_RESULTS_LIMIT = 512
+
+
+def _signature_problem_memoised(
+    child_identity: bytes, issuer_identity: bytes, child: x509.Certificate, issuer: x509.Certificate
+) -> str | None:
+    key = (child_identity, issuer_identity)
+    try:
+        return _SIGNATURE_RESULTS[key]
+    except KeyError:
+        pass
+    result = _signature_problem(child, issuer)
+    if len(_SIGNATURE_RESULTS) >= _SIGNATURE_RESULTS_LIMIT:
+        _SIGNATURE_RESULTS.clear()
+    _SIGNATURE_RESULTS[key] = result
+    return result
 
 
 def _key_identifier_mismatch(child: x509.Certificate, issuer: x509.Certificate) -> bool:
@@ -670,10 +693,20 @@ def verify_chain(
     # so their ids are stable keys).
     signature_results: dict[tuple[int, int], str | None] = {}
 
+    der_identities: dict[int, bytes] = {}
+
+    def der_identity(certificate: x509.Certificate) -> bytes:
+        value = der_identities.get(id(certificate))
+        if value is None:
+            value = der_identities[id(certificate)] = certificate.public_bytes(serialization.Encoding.DER)
+        return value
+
     def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
         key = (id(child), id(issuer))
         if key not in signature_results:
-            signature_results[key] = _signature_problem(child, issuer)
+            signature_results[key] = _signature_problem_memoised(
+                der_identity(child), der_identity(issuer), child, issuer
+            )
         return signature_results[key]
 
     path = _build_path(leaf, pool, anchors, signature_problem)
