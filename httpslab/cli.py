@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import os
 import socket
 import sys
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError
 from .io import TLSSession, server_config
+from .relay import is_loopback
 from .suites import parse_suite_name
 from .transcript import Transcript
 
@@ -409,11 +409,7 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except TLSError as exc:
         print(f"{PROGRAM}: {_reason(exc)}", file=stderr)
         return EXIT_FAILURE
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback:
+    if not is_loopback(args.host):
         print(
             f"{PROGRAM}: warning: listening on {args.host}, not loopback; demo keys are public",
             file=stderr,

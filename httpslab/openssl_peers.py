@@ -748,9 +748,9 @@ def openssl_s_client(
     ``-verify_return_error``. With ``ign_eof`` (the default) s_client waits for the server
     to close after the input ends, so a ``-www`` server's answer is in ``stdout``.
     """
-    from .relay import _is_loopback
+    from .relay import is_loopback
 
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise OpenSSLPeerError(f"s_client only connects to loopback here, not {host!r}")
     binary = _openssl_binary()
     suite_args, default_key_type, _ = _suite_args(suite)

@@ -127,7 +127,8 @@ class RelayedConnection:
         )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): the only places httpslab talks to."""
     if host == "localhost":
         return True
     try:
@@ -163,7 +164,7 @@ class RecordingRelay:
         target_host, target_port = target
         if not allow_non_loopback:
             for role, host in (("target", target_host), ("listen address", listen_host)):
-                if not _is_loopback(host):
+                if not is_loopback(host):
                     raise RelayError(
                         f"the relay's {role} {host!r} is not loopback; pass allow_non_loopback=True "
                         "if you really mean it"

@@ -6,7 +6,6 @@ socket to an address other than loopback (httpslab never reaches beyond 127.0.0.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,6 +18,7 @@ from httpslab.openssl_peers import (
     record_session,
     server_identity,
 )
+from httpslab.relay import is_loopback
 
 _BIND_ALLOWED = {"127.0.0.1", "::1", "localhost"}
 
@@ -28,15 +28,6 @@ def _host_of(address: Any) -> str | None:
     if isinstance(address, tuple) and address and isinstance(address[0], str):
         return address[0]
     return None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +46,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def check_connect(self: socket.socket, address: Any) -> None:
         host = _host_of(address)
         if host is not None and self.family in (socket.AF_INET, socket.AF_INET6):
-            assert _is_loopback(host), f"a test tried to connect to {address!r}: only loopback is allowed"
+            assert is_loopback(host), f"a test tried to connect to {address!r}: only loopback is allowed"
 
     def guarded_connect(self: socket.socket, address: Any) -> None:
         check_connect(self, address)

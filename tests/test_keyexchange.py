@@ -10,13 +10,13 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectorfiles import VECTORS, load_records
 
 from httpslab.enums import NamedGroup
 from httpslab.errors import DecryptError, IllegalParameter, LocalProtocolError
@@ -47,23 +47,7 @@ from httpslab.keyexchange import (
     rsa_textbook_encrypt,
 )
 
-VECTORS = Path(__file__).parent / "vectors"
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
-
-
-def load_records(path: Path) -> list[dict[str, str]]:
-    """Blank-line separated ``KEY = value`` records; ``#`` lines are comments."""
-    records = []
-    for block in path.read_text().split("\n\n"):
-        record = {}
-        for line in block.splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            key, _, value = line.partition("=")
-            record[key.strip()] = value.strip()
-        if record:
-            records.append(record)
-    return records
 
 
 # ============================================================================ RSA

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from vectorfiles import VECTORS, load_records
 
 from httpslab.errors import LocalProtocolError, TLSError
 from httpslab.keyschedule import (
@@ -31,24 +31,6 @@ from httpslab.keyschedule import (
     verify_data,
 )
 from httpslab.suites import SUITES
-
-VECTORS = Path(__file__).parent / "vectors"
-
-
-def load_records(path: Path) -> list[dict[str, str]]:
-    """Blank-line separated ``KEY = value`` records; ``#`` lines are comments."""
-    records = []
-    for block in path.read_text().split("\n\n"):
-        record = {}
-        for line in block.splitlines():
-            if not line.strip() or line.startswith("#"):
-                continue
-            key, _, value = line.partition("=")
-            record[key.strip()] = value.strip()
-        if record:
-            records.append(record)
-    return records
-
 
 PRF_VECTORS = load_records(VECTORS / "prf" / "tls12-prf.txt")
 
