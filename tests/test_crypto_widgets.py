@@ -439,3 +439,87 @@ def test_render_functions_return_figures_or_none() -> None:
     assert isinstance(cw.render_record(cw.record_update(flip=1)), Figure)
     assert cw.render_record(cw.record_update(key_hex="00")) is None
     assert isinstance(cw.render_certificate(cw.certificate_check("valid", "localhost")), Figure)
+
+
+# ------------------------------------------------------------------------------ widget pictures
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_SIGNATURE)
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_widget_picture_is_redrawn_in_one_figure_and_shown_as_png() -> None:
+    dh_panel = cw.toy_dh_widget(467, 2, 153, 197)
+    figure = dh_panel.picture.figure
+    first = dh_panel.png
+    assert dh_panel.output.value == first and dh_panel.output.format == "png"
+    assert _png_size(first) == (6 * cw.WIDGET_DPI, 3 * cw.WIDGET_DPI)
+    dh_panel.controls["a"].value = 300
+    assert dh_panel.picture.figure is figure and len(figure.axes) == 1  # reused, not rebuilt
+    assert dh_panel.png != first and dh_panel.output.value == dh_panel.png
+    ax = figure.axes[0]
+    alice = next(c for c in ax.collections if c.get_gid() == "alice")
+    assert alice.get_offsets()[0].tolist() == [300.0, float(pow(2, 300, 467))]
+    label = next(t for t in ax.texts if t.get_gid() == "alice-label")
+    assert label.get_text() == f"Alice: A = g^300 = {pow(2, 300, 467)}"
+
+    dh_panel.controls["p"].value = 22  # not prime: the text says why, no picture
+    assert dh_panel.png is None and dh_panel.output.layout.display == "none"
+    dh_panel.controls["p"].value = 1019
+    assert dh_panel.png is not None and dh_panel.output.layout.display is None
+    assert 1000 < ax.get_ylim()[1] < 1100  # the axes follow the new group
+    dh_panel.controls["a"].value = 700  # past the 400 powers drawn: no marker, no label
+    assert dh_panel.result.agree and not alice.get_visible() and not label.get_visible()
+
+
+def test_record_widget_protection_change_is_one_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = cw.record_widget()
+    calls = []
+    original = cw.record_update
+
+    def counting(*args: object, **kwargs: object) -> cw.RecordResult:
+        calls.append(kwargs["protection"])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cw, "record_update", counting)
+    panel.controls["protection"].value = "ChaCha20-Poly1305"
+    assert calls == ["ChaCha20-Poly1305"]
+    assert panel.result.error is None and len(panel.result.sealed.fragment) == len(b"Hello, HTTPS!") + 16
+    panel.controls["key"].value = "00" * 32  # the key and nonce controls still update
+    assert len(calls) == 2 and panel.result.sealed is not None
+
+
+def test_avalanche_picture_updates_bars_in_place_and_rebuilds_for_other_names() -> None:
+    ax = cp.draw_avalanche([("master_secret", 200, 384), ("client_write_key", 0, 128)])
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    picture = cp.AvalanchePicture(figure.add_subplot())
+    picture.update([("master_secret", 200, 384), ("client_write_key", 0, 128)])
+    bars = list(picture.bars)
+    picture.update([("master_secret", 96, 384), ("client_write_key", 64, 128)])
+    assert picture.bars == bars  # same artists, new data
+    assert bars[0].get_width() == pytest.approx(25.0) and bars[1].get_width() == pytest.approx(50.0)
+    assert [label.get_text() for label in picture.labels] == ["96/384 bits", "64/128 bits"]
+    picture.update([("master_secret", 1, 384)])
+    assert len(picture.bars) == 1 and len([p for p in picture.ax.patches if p.get_gid()]) == 1
+    assert [tick.get_text() for tick in picture.ax.get_yticklabels()] == ["master_secret"]
+    assert len([p for p in ax.patches if p.get_gid()]) == 2
+
+
+def test_certificate_widget_draws_the_compact_chain() -> None:
+    panel = cw.certificate_widget("tampered_signature", "")
+    ax = panel.picture.figure.axes[0]
+    from httpslab.notebook.pki_plots import FAILED_COLOUR, PASSED_COLOUR
+
+    failed = [t.get_text() for t in ax.texts if t.get_color() == FAILED_COLOUR and t.get_gid()]
+    assert failed == ["✗ signature"]  # the failed check, named, in red
+    passed_here = sum(check.passed for check in panel.result.checks if check.depth == 0)
+    summary = next(t for t in ax.texts if t.get_gid() == "check-0-passed")
+    assert summary.get_text() == f"✓ {passed_here} checks passed" and summary.get_color() == PASSED_COLOUR
+    assert panel.png is not None and _png_size(panel.png)[0] == int(7.5 * cw.WIDGET_DPI)
+    panel.controls["scenario"].value = "valid"
+    assert panel.picture.figure.axes[0] is ax
+    assert not [t for t in ax.texts if t.get_color() == FAILED_COLOUR]  # the old drawing is gone

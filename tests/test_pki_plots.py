@@ -53,3 +53,15 @@ def test_missing_intermediate_draws_the_missing_anchor() -> None:
     ax = draw_chain(scenario("missing_intermediate", "ecdsa").verify())
     assert "missing-anchor" in _by_gid(ax, "missing")
     ax.figure.canvas.draw()
+
+
+def test_compact_chain_names_only_failed_checks_and_counts_the_rest() -> None:
+    report = scenario("missing_intermediate", "rsa").verify()
+    full = _by_gid(draw_chain(report), "check-")
+    compact = _by_gid(draw_chain(report, compact=True), "check-")
+    failed_full = sorted(t.get_text() for t in full.values() if t.get_color() == FAILED_COLOUR)  # type: ignore[attr-defined]
+    failed_compact = sorted(t.get_text() for t in compact.values() if t.get_color() == FAILED_COLOUR)  # type: ignore[attr-defined]
+    assert failed_compact == failed_full and "✗ path" in failed_compact
+    passed_leaf = sum(check.passed for check in report.checks if check.depth == 0)
+    assert compact["check-0-passed"].get_text() == f"✓ {passed_leaf} checks passed"  # type: ignore[attr-defined]
+    assert len(compact) < len(full)

@@ -13,12 +13,18 @@ cryptography: the numbers come from :mod:`httpslab.keyschedule`, :mod:`httpslab.
   :meth:`httpslab.record.SealedRecord.parts` (RFC 5246 §6.2, RFC 5288 §3, RFC 7366 §3);
 - :func:`draw_cbc_comparison` — MAC-then-encrypt and encrypt-then-MAC records side by side;
 - :func:`draw_toy_dh` — the powers of g in a toy group, with both public values marked.
+
+:class:`AvalanchePicture` and :class:`ToyDHPicture` are the same pictures kept alive, so that a
+widget can change the data of existing artists and render once instead of building a figure
+per update (matplotlib's cost is mostly text: every glyph is rasterised on every draw). Titles
+are placed at a fixed ``y=1.0``: where matplotlib would put them anyway (no ticks on top), but
+without measuring every tick label on each draw to decide.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PART_COLOURS",
+    "AvalanchePicture",
+    "ToyDHPicture",
     "draw_avalanche",
     "draw_cbc_comparison",
     "draw_key_schedule",
@@ -61,23 +69,54 @@ def draw_avalanche(
     """Horizontal bars: for each ``(name, bits_changed, total_bits)`` the share of bits that flipped.
 
     A dashed line marks 50 %, what an ideal pseudo-random function gives on average.
-    Bars carry gids ``avalanche-<name>``.
+    Bars carry gids ``avalanche-<name>``. (:class:`AvalanchePicture` redraws it in place.)
     """
     if ax is None:
         ax = _new_axes((7, 0.45 * max(len(changes), 1) + 1.2))
-    names = [name for name, _, _ in changes]
-    shares = [100.0 * changed / total if total else 0.0 for _, changed, total in changes]
-    positions = list(range(len(changes)))[::-1]
-    for y, name, share, (_, changed, total) in zip(positions, names, shares, changes, strict=True):
-        ax.barh(y, share, color="#1f77b4" if changed else "#bdbdbd", gid=f"avalanche-{name}")
-        ax.text(min(share, 100) + 1, y, f"{changed}/{total} bits", va="center", fontsize=8)
-    ax.axvline(50, color="#d62728", linestyle="--", linewidth=1)
-    ax.set_yticks(positions, names, fontsize=8)
-    ax.set_xlim(0, 115)
-    ax.set_xticks([0, 25, 50, 75, 100])
-    ax.set_xlabel("bits changed (%)")
-    ax.set_title(title or "Avalanche: share of output bits that changed", fontsize=10)
+    AvalanchePicture(ax).update(changes, title)
     return ax
+
+
+class AvalanchePicture:
+    """:func:`draw_avalanche` kept alive: ``update`` changes the bars' widths, colours and labels.
+
+    A widget makes one per figure; an update with the same key names moves the existing bars
+    and rewrites their labels instead of building the Axes again.
+    """
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        self.names: list[str] | None = None
+        self.bars: list[Any] = []
+        self.labels: list[Any] = []
+        ax.axvline(50, color="#d62728", linestyle="--", linewidth=1)
+        ax.set_xlim(0, 115)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_xlabel("bits changed (%)")
+
+    def update(self, changes: Sequence[tuple[str, int, int]], title: str | None = None) -> Axes:
+        ax = self.ax
+        names = [name for name, _, _ in changes]
+        if names != self.names:
+            for artist in [*self.bars, *self.labels]:
+                artist.remove()
+            positions = list(range(len(changes)))[::-1]
+            self.bars = [
+                ax.barh(y, 0, gid=f"avalanche-{name}")[0] for y, name in zip(positions, names, strict=True)
+            ]
+            self.labels = [ax.text(0, y, "", va="center", fontsize=8) for y in positions]
+            ax.set_yticks(positions, names, fontsize=8)
+            span = len(changes) - 0.2  # bars of height 0.8, 5 % margins as autoscaling gives
+            ax.set_ylim(-0.4 - 0.05 * span, len(changes) - 0.6 + 0.05 * span)
+            self.names = names
+        for bar, label, (_, changed, total) in zip(self.bars, self.labels, changes, strict=True):
+            share = 100.0 * changed / total if total else 0.0
+            bar.set_width(share)
+            bar.set_facecolor("#1f77b4" if changed else "#bdbdbd")
+            label.set_x(min(share, 100) + 1)
+            label.set_text(f"{changed}/{total} bits")
+        ax.set_title(title or "Avalanche: share of output bits that changed", fontsize=10, y=1.0)
+        return ax
 
 
 def draw_key_schedule(
@@ -177,7 +216,7 @@ def draw_record_map(
         offset += len(data)
     ax.set_xlim(-0.5, total + 0.5)
     ax.set_ylim(-0.1, 1.1)
-    ax.set_title(title or f"record: {offset} bytes on the wire", fontsize=9)
+    ax.set_title(title or f"record: {offset} bytes on the wire", fontsize=9, y=1.0)
     return ax
 
 
@@ -186,32 +225,73 @@ def draw_toy_dh(p: int, g: int, a: int, b: int, ax: Axes | None = None, *, limit
 
     The scatter looks like noise: that is why, for a large p, going back from A to a
     (the discrete logarithm) is hard. Works for toy groups only (p below a few thousand is
-    best). Markers carry gids ``alice`` and ``bob``.
+    best). Markers carry gids ``alice`` and ``bob``, their labels ``alice-label`` and ``bob-label``. (:class:`ToyDHPicture` redraws it in place.)
     """
     if ax is None:
         ax = _new_axes((6, 3.2))
-    count = min(p - 1, limit)
-    xs = list(range(1, count + 1))
-    ys = [pow(g, x, p) for x in xs]
-    ax.scatter(xs, ys, s=6, color="#9e9e9e", label="g^x mod p")
-    if 1 <= a <= count:
-        ax.scatter(
-            [a],
-            [pow(g, a, p)],
-            s=60,
-            color="#1f77b4",
-            label=f"Alice: A = g^{a} = {pow(g, a, p)}",
-            gid="alice",
-        )
-    if 1 <= b <= count:
-        ax.scatter(
-            [b], [pow(g, b, p)], s=60, color="#ff7f0e", label=f"Bob: B = g^{b} = {pow(g, b, p)}", gid="bob"
-        )
-    ax.set_xlabel("exponent x")
-    ax.set_ylabel("g^x mod p")
-    ax.set_title(f"powers of g = {g} modulo p = {p}", fontsize=10)
-    ax.legend(fontsize=7, loc="upper right")
+    ToyDHPicture(ax).update(p, g, a, b, limit=limit)
     return ax
+
+
+class ToyDHPicture:
+    """:func:`draw_toy_dh` kept alive: ``update`` moves the points and markers, rewrites labels."""
+
+    def __init__(self, ax: Axes) -> None:
+        self.ax = ax
+        # one Line2D of markers: Agg stamps one marker image per point, much faster than a
+        # 400-point scatter collection
+        (self.powers,) = ax.plot(
+            [], [], linestyle="none", marker="o", markersize=2.6, markeredgewidth=0.6,
+            color="#9e9e9e", label="g^x mod p",
+        )  # fmt: skip
+        self.alice = ax.scatter([], [], s=60, color="#1f77b4", gid="alice", zorder=3)
+        self.bob = ax.scatter([], [], s=60, color="#ff7f0e", gid="bob", zorder=3)
+        ax.set_xlabel("exponent x")
+        ax.set_ylabel("g^x mod p")
+        ax.locator_params(nbins=5)  # about five ticks per axis are enough to read the scatter
+        # labels beside the markers rather than a legend (a legend is re-laid out on every draw)
+        self.alice_label, self.bob_label = (
+            ax.annotate(
+                "",
+                (0, 0),
+                xytext=(7, 4),
+                textcoords="offset points",
+                fontsize=8,
+                color=colour,
+                fontweight="bold",
+                gid=f"{who}-label",
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": colour, "alpha": 0.85},
+            )
+            for who, colour in (("alice", "#1f77b4"), ("bob", "#ff7f0e"))
+        )
+
+    def update(self, p: int, g: int, a: int, b: int, *, limit: int = 400) -> Axes:
+        import numpy as np
+
+        ax = self.ax
+        count = min(p - 1, limit)
+        points = np.array([(x, pow(g, x, p)) for x in range(1, count + 1)], dtype=float).reshape(-1, 2)
+        self.powers.set_data(points[:, 0], points[:, 1])
+        for marker, label, who, name, exponent in (
+            (self.alice, self.alice_label, "Alice", "A", a),
+            (self.bob, self.bob_label, "Bob", "B", b),
+        ):
+            shown = 1 <= exponent <= count
+            value = pow(g, exponent, p)
+            marker.set_visible(shown)
+            label.set_visible(shown)
+            marker.set_offsets([(exponent, value)] if shown else np.empty((0, 2)))
+            # the label sits beside its marker, on the side with more room
+            left = exponent > count / 2
+            label.xy = (exponent, value)
+            label.set_text(f"{who}: {name} = g^{exponent} = {value}")
+            label.set_horizontalalignment("right" if left else "left")
+            label.set_position((-7 if left else 7, 4))
+        ax.ignore_existing_data_limits = True
+        ax.update_datalim(points if len(points) else [(0, 0), (1, 1)])
+        ax.autoscale_view()
+        ax.set_title(f"powers of g = {g} modulo p = {p}", fontsize=10, y=1.0)
+        return ax
 
 
 def draw_cbc_comparison(

@@ -5,8 +5,15 @@ Each widget is split in two, so that it can be tested and benchmarked without a 
 - a pure **update function** that takes plain values and returns a result dataclass (and
   never raises for bad learner input: the result's ``error`` says what is wrong);
 - a thin **widget builder** (``*_widget()``) returning a :class:`Panel` — an
-  ``ipywidgets.VBox`` whose ``controls`` (dict), ``text`` (HTML), ``output`` (Output for a
-  picture) and last ``result`` are attributes, with the CSS class ``httpslab-<name>``.
+  ``ipywidgets.VBox`` whose ``controls`` (dict), ``text`` (HTML), ``output`` (an
+  ``ipywidgets.Image`` showing the picture as PNG), last ``result`` and last ``png`` are
+  attributes, with the CSS class ``httpslab-<name>``.
+
+Every change of a control is one call of the panel's ``refresh()``: the update function, the
+text, and — for the widgets with a picture — the picture redrawn **in place** in a Figure made
+once per widget (data and labels of existing artists changed where the picture's layout stays
+the same) and encoded to PNG straight from the Agg canvas. ``benchmarks/bench_widgets.py``
+measures exactly that path (target: under 100 ms per update, issue 5).
 
 The cryptography is the library's: :mod:`httpslab.pki` (RFC 5280 / RFC 9525 checks),
 :mod:`httpslab.keyexchange` (RFC 5246 §7.4.7.1, §8.1.2), :mod:`httpslab.keyschedule`
@@ -25,11 +32,13 @@ from __future__ import annotations
 
 import functools
 import html
+import io
 import ipaddress
 import tempfile
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..enums import CipherSuite, ContentType, HandshakeType
 from ..errors import TLSError
@@ -52,6 +61,8 @@ __all__ = [
     "DEMO_RECORD_NONCE",
     "DEMO_SERVER_RANDOM",
     "RECORD_SUITES",
+    "WIDGET_DPI",
+    "WIDGET_RC",
     "ConnectionOutcome",
     "KeyDerivationResult",
     "Panel",
@@ -69,6 +80,7 @@ __all__ = [
     "connect_to_demo_server",
     "default_record_inputs",
     "derive_keys",
+    "figure_png",
     "flip_bit",
     "is_prime",
     "key_block_layout",
@@ -87,6 +99,8 @@ __all__ = [
     "toy_rsa",
     "toy_rsa_widget",
 ]
+
+_P = TypeVar("_P")
 
 # ------------------------------------------------------------------------------ demo values
 #: Fixed demo inputs (NOT random: a learner's run matches the stored outputs).
@@ -127,7 +141,9 @@ class Panel:
     """Namespace for the attributes every widget panel carries (documentation only).
 
     ``controls``: dict name -> control widget; ``text``: an ``ipywidgets.HTML`` with the
-    computed text; ``output``: an ``ipywidgets.Output`` holding the picture (or None);
+    computed text; ``output``: an ``ipywidgets.Image`` showing the picture (None for a widget
+    without one; hidden when the input has no picture); ``png``: the last picture's PNG bytes
+    (None when none); ``picture``: the Figure and canvas reused for every update;
     ``result``: the last result of the update function; ``refresh()``: recompute now.
     """
 
@@ -136,52 +152,147 @@ def _pre(text: str) -> str:
     return f"<pre style='font-size:11px; line-height:1.25'>{html.escape(text)}</pre>"
 
 
+#: resolution of the widgets' pictures (the stored notebook images use 80–100 dpi)
+WIDGET_DPI = 72
+
+#: a picture function: draw ``result`` into ``figure`` (reusing it) and return it, or None
+Render = Callable[..., "Figure | None"]
+
+
+class _PictureView:
+    """The picture of one widget: one Figure drawn again in place, shown as PNG in an Image.
+
+    The Figure and its Agg canvas are made once per widget; each update hands the figure to
+    the render function (which changes the data of its artists in place, or removes them and
+    draws again when the layout changes) and encodes PNG straight from the Agg canvas (no
+    pyplot, no ``bbox_inches="tight"``, which would draw the figure twice). The bytes go to an
+    ``ipywidgets.Image``, which is what the browser shows.
+    """
+
+    def __init__(self, render: Render) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        widgets = _ipywidgets()
+        self.render = render
+        self.figure = Figure(dpi=WIDGET_DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.image = widgets.Image(format="png")
+
+    def update(self, result: Any) -> bytes | None:
+        """Redraw for ``result``; the PNG shown (None, and the image hidden, when no picture)."""
+        figure = self.render(result, figure=self.figure)
+        if figure is None:
+            self.image.layout.display = "none"
+            return None
+        png = figure_png(figure)
+        self.image.value = png
+        self.image.layout.display = None
+        return png
+
+
+#: matplotlib settings for drawing the widgets' pictures: glyphs are rasterised without
+#: hinting, which halves the cost of text (most of a redraw) for a slightly softer look
+WIDGET_RC = {"text.hinting": "no_hinting"}
+
+
+def figure_png(figure: Figure) -> bytes:
+    """``figure`` drawn once by Agg (with :data:`WIDGET_RC`) and encoded as PNG.
+
+    A fast zlib level is used: the images are small either way.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(WIDGET_RC):
+        canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
 def _build_panel(
     name: str,
     controls: dict[str, Any],
     compute: Callable[[], Any],
     describe: Callable[[Any], str],
-    render: Callable[[Any], Figure | None] | None,
+    render: Render | None,
+    *,
+    unwatched: Sequence[str] = (),
 ) -> ipywidgets.VBox:
+    """The panel around ``controls``; every change of a control's value is one ``refresh``.
+
+    Controls named in ``unwatched`` are observed by the caller instead (e.g. one that resets
+    other controls first, then calls ``panel.refresh()`` itself: still one update).
+    """
     widgets = _ipywidgets()
     text = widgets.HTML()
-    output = widgets.Output() if render is not None else None
+    picture = _PictureView(render) if render is not None else None
     children = [widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")), text]
-    if output is not None:
-        children.append(output)
+    if picture is not None:
+        children.append(picture.image)
     panel = _panel_class()(children)
     panel.add_class(f"httpslab-{name}")
     panel.controls = controls
     panel.text = text
-    panel.output = output
+    panel.picture = picture
+    panel.output = picture.image if picture is not None else None
     panel.result = None
+    panel.png = None
 
     def refresh(*_: object) -> None:
         result = compute()
         panel.result = result
         text.value = _pre(describe(result))
-        if output is not None and render is not None:
-            figure = render(result)
-            output.clear_output(wait=True)
-            if figure is not None:
-                from IPython.display import display
-
-                with output:
-                    display(figure)
+        if picture is not None:
+            panel.png = picture.update(result)
 
     panel.refresh = refresh
-    for control in controls.values():
-        if hasattr(control, "value"):
+    for control_name, control in controls.items():
+        if hasattr(control, "value") and control_name not in unwatched:
             control.observe(refresh, names="value")
     refresh()
     return panel
 
 
-def _figure(figsize: tuple[float, float]) -> tuple[Figure, Any]:
-    from matplotlib.figure import Figure
+def _figure(figsize: tuple[float, float], figure: Figure | None = None) -> tuple[Figure, Any]:
+    """A Figure of ``figsize`` with one Axes: a new one, or ``figure`` reused.
 
-    figure = Figure(figsize=figsize, dpi=72)
-    return figure, figure.add_subplot()
+    A reused figure keeps its Axes (and their settings); the artists drawn last time are
+    removed, which is much cheaper than clearing the Axes (that rebuilds the ticks).
+    """
+    if figure is None:
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=figsize, dpi=WIDGET_DPI)
+        return figure, figure.add_subplot()
+    if tuple(figure.get_size_inches()) != figsize:
+        figure.set_size_inches(figsize)
+    if not figure.axes:
+        return figure, figure.add_subplot()
+    ax = figure.axes[0]
+    for artist in [*ax.patches, *ax.texts, *ax.collections, *ax.lines]:
+        artist.remove()
+    return figure, ax
+
+
+#: the in-place picture object drawn into each reused widget figure
+_PICTURES: weakref.WeakKeyDictionary[Figure, Any] = weakref.WeakKeyDictionary()
+
+
+def _picture(figsize: tuple[float, float], figure: Figure | None, kind: type[_P]) -> tuple[Figure, _P]:
+    """``figure`` (or a new one) holding a ``kind`` picture (e.g. ToyDHPicture), made once."""
+    if figure is None:
+        figure, ax = _figure(figsize)
+        return figure, kind(ax)  # type: ignore[call-arg]
+    picture = _PICTURES.get(figure)
+    if not isinstance(picture, kind):
+        figure.clear()
+        picture = kind(figure.add_subplot())  # type: ignore[call-arg]
+        _PICTURES[figure] = picture
+    if tuple(figure.get_size_inches()) != figsize:
+        figure.set_size_inches(figsize)
+    return figure, picture
 
 
 # ------------------------------------------------------------------------------ bits
@@ -254,12 +365,23 @@ def certificate_check(scenario_name: str, host: str = "", key_type: str = "rsa")
     )
 
 
-def render_certificate(report: VerificationReport) -> Figure:
-    """The chain picture of ``report`` (:func:`httpslab.notebook.pki_plots.draw_chain`) as a Figure."""
+def render_certificate(
+    report: VerificationReport, *, figure: Figure | None = None, compact: bool = True
+) -> Figure:
+    """The chain picture of ``report`` (:func:`httpslab.notebook.pki_plots.draw_chain`) as a Figure.
+
+    ``compact`` (the widget's view, which prints the whole checklist above the picture):
+    passed checks summed up per certificate, failed ones named in red.
+    """
     from .pki_plots import draw_chain
 
-    figure, ax = _figure((10, 1.5 * (max(len(report.chain), 1) + 1)))
-    draw_chain(report, ax=ax)
+    rows = max(len(report.chain), 1) + 1
+    if compact:
+        figure, ax = _figure((7.5, 1.1 * rows), figure)
+        figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92)
+    else:
+        figure, ax = _figure((10, 1.5 * rows), figure)
+    draw_chain(report, ax=ax, compact=compact)
     return figure
 
 
@@ -285,8 +407,10 @@ def certificate_widget(scenario_name: str = "valid", host: str = "127.0.0.1") ->
             return f"cannot check: {result}"
         return f"{result.summary()}\n\n{result.as_text()}"
 
-    def render(result: Any) -> Figure | None:
-        return None if isinstance(result, CertificateError) else render_certificate(result)
+    def render(result: Any, *, figure: Figure | None = None) -> Figure | None:
+        if isinstance(result, CertificateError):
+            return None
+        return render_certificate(result, figure=figure)
 
     return _build_panel("certificates", controls, compute, describe, render)
 
@@ -542,14 +666,15 @@ def toy_dh_mitm(p: int, g: int, a: int, b: int, m: int) -> ToyMITM:
     )  # fmt: skip
 
 
-def render_toy_dh(result: ToyDH) -> Figure | None:
+def render_toy_dh(result: ToyDH, *, figure: Figure | None = None) -> Figure | None:
     """The powers of g with A and B marked (:func:`~httpslab.notebook.crypto_plots.draw_toy_dh`)."""
-    from .crypto_plots import draw_toy_dh
+    from .crypto_plots import ToyDHPicture
 
     if result.error:
         return None
-    figure, ax = _figure((6, 3))
-    draw_toy_dh(result.p, result.g, result.a, result.b, ax=ax)
+    figure, picture = _picture((6, 3), figure, ToyDHPicture)
+    figure.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.17)  # room for the x label
+    picture.update(result.p, result.g, result.a, result.b)
     return figure
 
 
@@ -685,15 +810,15 @@ def key_derivation_update(
     return KeyDerivationResult(inputs, keys, original_keys, avalanche(original_keys, keys), input_bits)
 
 
-def render_key_derivation(result: KeyDerivationResult) -> Figure | None:
+def render_key_derivation(result: KeyDerivationResult, *, figure: Figure | None = None) -> Figure | None:
     """The avalanche bars of ``result`` (:func:`~httpslab.notebook.crypto_plots.draw_avalanche`)."""
-    from .crypto_plots import draw_avalanche
+    from .crypto_plots import AvalanchePicture
 
     if result.error:
         return None
-    figure, ax = _figure((7, 3.2))
+    figure, picture = _picture((7, 3.2), figure, AvalanchePicture)
     figure.subplots_adjust(left=0.28, right=0.97, top=0.9, bottom=0.16)
-    draw_avalanche(result.changes, ax=ax)
+    picture.update(result.changes)
     return figure
 
 
@@ -851,13 +976,13 @@ def record_update(
     return RecordResult(sealed, sealed.header + fragment, flip, opened)
 
 
-def render_record(result: RecordResult) -> Figure | None:
+def render_record(result: RecordResult, *, figure: Figure | None = None) -> Figure | None:
     """The byte map of the sealed record, the flipped bit in red."""
     from .crypto_plots import draw_record_map
 
     if result.sealed is None:
         return None
-    figure, ax = _figure((10, 1.5))
+    figure, ax = _figure((10, 1.5), figure)
     highlight = None if result.flipped_bit is None else 5 + result.flipped_bit // 8
     verdict = "rejected: bad_record_mac" if result.rejection is not None else "accepted"
     draw_record_map(result.sealed.parts(), ax=ax, highlight=highlight, title=f"record ({verdict})")
@@ -906,13 +1031,22 @@ def record_widget() -> ipywidgets.VBox:
             flip=None if flip < 0 else flip,
         )
 
-    panel = _build_panel("record", controls, compute, lambda r: r.as_text(), render_record)
+    panel = _build_panel(
+        "record", controls, compute, lambda r: r.as_text(), render_record, unwatched=("protection",)
+    )
+    watched = (controls["key"], controls["nonce"])
 
     def reset_inputs(change: dict[str, Any]) -> None:
+        # new key and nonce of the right lengths, then ONE update (not one per control)
         key, nonce = default_record_inputs(change["new"])
-        with panel.hold_trait_notifications():
+        for control in watched:
+            control.unobserve(panel.refresh, names="value")
+        try:
             controls["key"].value = key.hex()
             controls["nonce"].value = nonce.hex()
+        finally:
+            for control in watched:
+                control.observe(panel.refresh, names="value")
         panel.refresh()
 
     controls["protection"].observe(reset_inputs, names="value")

@@ -32,11 +32,17 @@ def _issuer_label(report: VerificationReport, depth: int) -> str:
     return str(names[0]) if names else certificate.issuer.rfc4514_string()
 
 
-def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
+def draw_chain(report: VerificationReport, ax: Axes | None = None, *, compact: bool = False) -> Axes:
     """Draw ``report.chain`` with each certificate's checks; failures in red. Returns ``ax``.
 
     Artists carry ids: ``cert-<depth>`` for boxes, ``link-<depth>`` for the arrow from the
     issuer at depth+1 to the certificate at depth, ``check-<depth>-<n>`` for check labels.
+
+    ``compact=True`` (the certificate widget, which prints the full checklist beside the
+    picture) draws fewer words, because each glyph costs time on every redraw: each box shows
+    the subject, role and validity (not issuer and key), the failed checks are listed by name
+    in red as before, and the passed ones of a certificate become one green line
+    ``✓ N checks passed`` (gid ``check-<depth>-passed``).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -70,12 +76,18 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
         )
         ax.add_patch(box)
         role = "trust anchor" if is_anchor else ("leaf" if depth == 0 else "intermediate")
-        lines = [
-            f"{describe(certificate)}  [{role}]",
-            f"issuer: {_issuer_label(report, depth)}",
-            f"valid {certificate.not_valid_before_utc:%Y-%m-%d} → {certificate.not_valid_after_utc:%Y-%m-%d}",
-            f"key: {_key_description(certificate)}",
-        ]
+        validity = (
+            f"valid {certificate.not_valid_before_utc:%Y-%m-%d} → {certificate.not_valid_after_utc:%Y-%m-%d}"
+        )
+        if compact:
+            lines = [f"{describe(certificate)}  [{role}]", validity]
+        else:
+            lines = [
+                f"{describe(certificate)}  [{role}]",
+                f"issuer: {_issuer_label(report, depth)}",
+                validity,
+                f"key: {_key_description(certificate)}",
+            ]
         ax.text(
             0.15,
             y + _BOX_HEIGHT / 2,
@@ -85,16 +97,32 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
             fontsize=8.5,
             family="monospace",
         )
+        row, step = 0, (0.3 if compact else 0.22)
         for index, check in enumerate(checks_here):
+            if compact and check.passed:
+                continue
             ax.text(
                 _BOX_WIDTH + 0.4,
-                y + _BOX_HEIGHT - 0.15 - index * 0.22,
+                y + _BOX_HEIGHT - 0.15 - row * step,
                 f"{'✓' if check.passed else '✗'} {check.name}",
                 va="top",
                 ha="left",
                 fontsize=8,
                 color=PASSED_COLOUR if check.passed else FAILED_COLOUR,
                 gid=f"check-{depth}-{index}",
+            )
+            row += 1
+        passed = sum(check.passed for check in checks_here)
+        if compact and passed:
+            ax.text(
+                _BOX_WIDTH + 0.4,
+                y + _BOX_HEIGHT - 0.15 - row * step,
+                f"✓ {passed} check{'s' if passed > 1 else ''} passed",
+                va="top",
+                ha="left",
+                fontsize=8,
+                color=PASSED_COLOUR,
+                gid=f"check-{depth}-passed",
             )
 
     # signature links: from the issuer (above) down to the certificate it signed
@@ -152,7 +180,10 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
             )
         )
 
-    for index, check in enumerate(chain_checks.get(None, [])):
+    whole_chain = chain_checks.get(None, [])
+    if compact:
+        whole_chain = [check for check in whole_chain if not check.passed]
+    for index, check in enumerate(whole_chain):
         ax.text(
             index * 1.6,
             -0.5,
@@ -164,9 +195,10 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None) -> Axes:
         )
 
     rows = count + (0 if report.path_complete else 1)
-    ax.set_xlim(-0.3, _BOX_WIDTH + 5.5)
+    ax.set_xlim(-0.3, _BOX_WIDTH + (3.0 if compact else 5.5))
     ax.set_ylim(-1.0, top_of(rows) + 0.2)
     error = report.error
     title = "VALID" if report.ok else f"REJECTED at '{error.name}'" if error else "REJECTED"
-    ax.set_title(title, color=PASSED_COLOUR if report.ok else FAILED_COLOUR, fontsize=12, loc="left")
+    # a fixed y (where matplotlib puts it anyway) skips measuring the axes for each draw
+    ax.set_title(title, color=PASSED_COLOUR if report.ok else FAILED_COLOUR, fontsize=12, loc="left", y=1.0)
     return ax
