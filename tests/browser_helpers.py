@@ -26,12 +26,13 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from httpslab.lab import jupyterlab_command
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -65,6 +66,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _load_prctl() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+#: looked up before any fork: the child must not import anything (the test process has threads)
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the JupyterLab child: get SIGTERM when the test process dies (Linux), so none is left behind."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, 15)
 
 
 class JupyterLabServer:
@@ -104,24 +125,23 @@ class JupyterLabServer:
 
     def start(self, timeout: float = 120.0) -> None:
         settings = self._write_settings()
-        command = [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root_dir}",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={self.work_dir / 'workspaces'}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")
+        # the same JupyterLab command line as the README's launcher (python -m httpslab.lab) ...
+        command = jupyterlab_command(
+            self.root_dir,
+            self.port,
+            open_browser=False,
+            as_root=hasattr(os, "geteuid") and os.geteuid() == 0,
+            notebook=None,
+            # ... plus what a test needs: a known token, the app object, throw-away settings
+            extra_args=[
+                f"--IdentityProvider.token={self.token}",
+                "--LabApp.expose_app_in_browser=True",
+                f"--LabApp.user_settings_dir={settings}",
+                f"--LabApp.workspaces_dir={self.work_dir / 'workspaces'}",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+        )
         env = {
             **os.environ,
             "JUPYTER_CONFIG_DIR": str(self.work_dir / "config"),
@@ -136,6 +156,7 @@ class JupyterLabServer:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while True:

@@ -242,8 +242,10 @@ def execute_notebook(venv: Path, env: dict[str, str], notebook: Path, output_dir
             "--to",
             "notebook",
             "--execute",
-            "--ExecutePreprocessor.timeout=600",
+            "--ExecutePreprocessor.timeout=300",
             "--ExecutePreprocessor.kernel_name=python3",
+            # once the last cell has run, stop the kernel at once (no graceful-shutdown waits)
+            "--ExecutePreprocessor.shutdown_kernel=immediate",
             "--output-dir",
             str(output_dir),
             str(notebook),
@@ -252,7 +254,7 @@ def execute_notebook(venv: Path, env: dict[str, str], notebook: Path, output_dir
         env=env,
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=900,
     )
     assert result.returncode == 0, f"{notebook.name} failed in the Binder venv:\n{result.stderr[-6000:]}"
     return output_dir / notebook.name
