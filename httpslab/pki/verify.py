@@ -229,25 +229,128 @@ def describe(certificate: x509.Certificate) -> str:
         return "(unparseable subject)"
 
 
+_MISSING = object()
+
+
+class _Facts:
+    """What verify_chain reads from one certificate, computed once per distinct DER.
+
+    A certificate is immutable and every value here is a pure function of its DER, so the
+    same server chain seen on every handshake is not decoded, labelled and searched again.
+    Checks that depend on anything else (the time, the name, the anchors) still run per call.
+    """
+
+    __slots__ = ("_values", "certificate")
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.certificate = certificate
+        self._values: dict[object, object] = {}
+
+    def _get(self, key: object, compute: Callable[[], object]) -> object:
+        value = self._values.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._values[key] = compute()
+        return value
+
+    @property
+    def parse_problem(self) -> str | None:
+        return self._get("parse", lambda: _decode_problem(self.certificate))  # type: ignore[return-value]
+
+    @property
+    def label(self) -> str:
+        return self._get("label", lambda: f"'{describe(self.certificate)}'")  # type: ignore[return-value]
+
+    @property
+    def der(self) -> bytes:
+        return self._get(  # type: ignore[return-value]
+            "der", lambda: self.certificate.public_bytes(serialization.Encoding.DER)
+        )
+
+    @property
+    def identity(self) -> bytes:
+        # tbs_certificate_bytes re-encodes the certificate on every access
+        return self._get(  # type: ignore[return-value]
+            "identity", lambda: self.certificate.tbs_certificate_bytes + self.certificate.signature
+        )
+
+    @property
+    def key_description(self) -> str:
+        return self._get("key", lambda: _describe_key(self.certificate))  # type: ignore[return-value]
+
+    @property
+    def self_issued(self) -> bool:
+        return self._get(  # type: ignore[return-value]
+            "self_issued", lambda: self.certificate.subject == self.certificate.issuer
+        )
+
+    @property
+    def validity(self) -> tuple[dt.datetime, dt.datetime]:
+        return self._get(  # type: ignore[return-value]
+            "validity", lambda: (self.certificate.not_valid_before_utc, self.certificate.not_valid_after_utc)
+        )
+
+    @property
+    def validity_text(self) -> str:
+        def text() -> str:
+            not_before, not_after = self.validity
+            return f"{self.label} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
+
+        return self._get("validity_text", text)  # type: ignore[return-value]
+
+    def extension_value(self, extension_type: type) -> object | None:
+        return self._get(extension_type, lambda: _read_extension(self.certificate, extension_type))
+
+
+#: facts per certificate: by object identity first (the entry keeps the object alive, so its
+#: id cannot be reused while it is here), then by value (a Certificate hashes and compares by
+#: its DER, so a fresh parse of the same bytes finds the same facts). Bounded; cleared when full.
+_FACTS_BY_ID: dict[int, tuple[x509.Certificate, _Facts]] = {}
+_FACTS_BY_DER: dict[x509.Certificate, _Facts] = {}
+_FACTS_LIMIT = 256
+
+
+def _facts(certificate: x509.Certificate) -> _Facts:
+    entry = _FACTS_BY_ID.get(id(certificate))
+    if entry is not None and entry[0] is certificate:
+        return entry[1]
+    facts = _FACTS_BY_DER.get(certificate)
+    if facts is None:
+        if len(_FACTS_BY_DER) >= _FACTS_LIMIT:
+            _FACTS_BY_DER.clear()
+        facts = _FACTS_BY_DER[certificate] = _Facts(certificate)
+    if len(_FACTS_BY_ID) >= _FACTS_LIMIT:
+        _FACTS_BY_ID.clear()
+    _FACTS_BY_ID[id(certificate)] = (certificate, facts)
+    return facts
+
+
 def _quote(certificate: x509.Certificate) -> str:
-    return f"'{describe(certificate)}'"
+    return _facts(certificate).label
 
 
-def _extension_value(certificate: x509.Certificate, extension_type: type) -> object | None:
+def _read_extension(certificate: x509.Certificate, extension_type: type) -> object | None:
     try:
         return certificate.extensions.get_extension_for_class(extension_type).value
     except x509.ExtensionNotFound:
         return None
 
 
+def _extension_value(certificate: x509.Certificate, extension_type: type) -> object | None:
+    return _facts(certificate).extension_value(extension_type)
+
+
 def _is_self_issued(certificate: x509.Certificate) -> bool:
-    return certificate.subject == certificate.issuer
+    return _facts(certificate).self_issued
 
 
 def _parse_problem(certificate: object) -> str | None:
     """None if the certificate decodes entirely, else what went wrong."""
     if not isinstance(certificate, x509.Certificate):
         return f"not a certificate but a {type(certificate).__name__}"
+    return _facts(certificate).parse_problem
+
+
+def _decode_problem(certificate: x509.Certificate) -> str | None:
     try:
         # decoding the names is what can fail (rfc4514_string only formats the decoded values)
         certificate.subject  # noqa: B018 - decoding is the point
@@ -262,6 +365,10 @@ def _parse_problem(certificate: object) -> str | None:
 
 
 def _key_description(certificate: x509.Certificate) -> str:
+    return _facts(certificate).key_description
+
+
+def _describe_key(certificate: x509.Certificate) -> str:
     key = certificate.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         return f"RSA-{key.key_size}"
@@ -304,6 +411,24 @@ def _signature_problem_memoised(
     return result
 
 
+#: _may_have_issued by the identities of both certificates (a pure function of their bytes).
+_ISSUER_MATCHES: dict[tuple[bytes, bytes], bool] = {}
+
+
+def _may_have_issued(candidate: x509.Certificate, certificate: x509.Certificate) -> bool:
+    """Does ``candidate``'s subject name ``certificate``'s issuer, with no key identifier clash?"""
+    key = (_facts(candidate).identity, _facts(certificate).identity)
+    result = _ISSUER_MATCHES.get(key)
+    if result is None:
+        result = candidate.subject == certificate.issuer and not _key_identifier_mismatch(
+            certificate, candidate
+        )
+        if len(_ISSUER_MATCHES) >= _SIGNATURE_RESULTS_LIMIT:
+            _ISSUER_MATCHES.clear()
+        _ISSUER_MATCHES[key] = result
+    return result
+
+
 def _key_identifier_mismatch(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     aki = _extension_value(child, x509.AuthorityKeyIdentifier)
     ski = _extension_value(issuer, x509.SubjectKeyIdentifier)
@@ -333,16 +458,9 @@ def _build_path(
     signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None] = _signature_problem,
 ) -> _PathResult:
     candidates = [*anchors, *pool]
-    # tbs_certificate_bytes re-encodes the certificate on every access: compute each
-    # certificate's identity once per call (every object here lives until we return)
-    identities: dict[int, bytes] = {}
 
     def identity(certificate: x509.Certificate) -> bytes:
-        key = id(certificate)
-        value = identities.get(key)
-        if value is None:
-            value = identities[key] = certificate.tbs_certificate_bytes + certificate.signature
-        return value
+        return _facts(certificate).identity
 
     anchor_ders = {identity(anchor) for anchor in anchors}
 
@@ -355,12 +473,7 @@ def _build_path(
         return issuer_cache[key]
 
     def _issuers_of(certificate: x509.Certificate) -> list[x509.Certificate]:
-        found = [
-            candidate
-            for candidate in candidates
-            if candidate.subject == certificate.issuer
-            and not _key_identifier_mismatch(certificate, candidate)
-        ]
+        found = [candidate for candidate in candidates if _may_have_issued(candidate, certificate)]
         # try the issuers whose key verifies the signature first (anchors first among equals)
         return sorted(found, key=lambda candidate: signature_problem(certificate, candidate) is not None)
 
@@ -641,14 +754,7 @@ def verify_chain(
     pool_in = _coerce_certificates(intermediates, "intermediates")
     anchors_in = _coerce_certificates(trust_anchors, "trust_anchors")
 
-    # every label is built once per call: a certificate's subject is decoded anew on each access
-    labels: dict[int, str] = {}
-
-    def quote(certificate: x509.Certificate) -> str:
-        label = labels.get(id(certificate))
-        if label is None:
-            label = labels[id(certificate)] = _quote(certificate)
-        return label
+    quote = _quote  # each certificate's label is built once (see _Facts)
 
     checks: list[Check] = []
     report = VerificationReport(
@@ -693,13 +799,8 @@ def verify_chain(
     # so their ids are stable keys).
     signature_results: dict[tuple[int, int], str | None] = {}
 
-    der_identities: dict[int, bytes] = {}
-
     def der_identity(certificate: x509.Certificate) -> bytes:
-        value = der_identities.get(id(certificate))
-        if value is None:
-            value = der_identities[id(certificate)] = certificate.public_bytes(serialization.Encoding.DER)
-        return value
+        return _facts(certificate).der
 
     def signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
         key = (id(child), id(issuer))
@@ -730,13 +831,14 @@ def verify_chain(
     # 4. validity periods
     stamp = at.strftime("%Y-%m-%d %H:%M UTC")
     for depth, certificate in enumerate(chain):
-        not_before, not_after = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        facts = _facts(certificate)
+        not_before, not_after = facts.validity
         if at < not_before:
             text = f"{quote(certificate)} is not yet valid at {stamp}: it starts {not_before:%Y-%m-%d %H:%M}"
         elif at > not_after:
             text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp}"
         else:
-            text = f"{quote(certificate)} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
+            text = facts.validity_text
         checks.append(Check("validity", not_before <= at <= not_after, text, _RFC["validity"], depth))
 
     # 5. basicConstraints and pathLenConstraint
