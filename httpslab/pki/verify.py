@@ -278,6 +278,20 @@ class _Facts:
         return self._get("key", lambda: _describe_key(self.certificate))  # type: ignore[return-value]
 
     @property
+    def subject_alt_names(self) -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
+        """The DNS and IP subjectAltNames, and both listed for an explanation."""
+
+        def read() -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
+            san = self.extension_value(x509.SubjectAlternativeName)
+            if not isinstance(san, x509.SubjectAlternativeName):
+                return (), (), "nothing"
+            dns_ids = tuple(san.get_values_for_type(x509.DNSName))
+            ip_ids = tuple(san.get_values_for_type(x509.IPAddress))
+            return dns_ids, ip_ids, ", ".join([*dns_ids, *map(str, ip_ids)]) or "nothing"
+
+        return self._get("subject_alt_names", read)  # type: ignore[return-value]
+
+    @property
     def self_issued(self) -> bool:
         return self._get(  # type: ignore[return-value]
             "self_issued", lambda: self.certificate.subject == self.certificate.issuer
@@ -612,9 +626,7 @@ def dns_name_matches(pattern: str, host: str) -> bool:
 
 def _name_check(leaf: x509.Certificate, server_name: str | None, ip_address: IPAddressLike | None) -> Check:
     san = _extension_value(leaf, x509.SubjectAlternativeName)
-    dns_ids = san.get_values_for_type(x509.DNSName) if isinstance(san, x509.SubjectAlternativeName) else []
-    ip_ids = san.get_values_for_type(x509.IPAddress) if isinstance(san, x509.SubjectAlternativeName) else []
-    listed = ", ".join([*dns_ids, *map(str, ip_ids)]) or "nothing"
+    dns_ids, ip_ids, listed = _facts(leaf).subject_alt_names
     if ip_address is not None:
         rfc = _RFC["name_ip"]
         if ip_address in ip_ids:
