@@ -127,6 +127,7 @@ __all__ = [
     "DirectionKeys",
     "Event",
     "HandshakeComplete",
+    "LiveSecrets",
     "Primitives",
     "ServerConnection",
     "TLSConfig",
@@ -520,8 +521,30 @@ class _CallerRecordProtection:
         self.keys = None
         self._fallback.wipe()
 
+    @property
+    def wiped(self) -> bool:
+        return self.keys is None
+
 
 # ============================================================================ the connection
+
+
+@dataclass(frozen=True)
+class LiveSecrets:
+    """The key material a connection holds at one moment (see :meth:`TLSConnection.live_secrets`).
+
+    Copies, for teaching: changing them changes nothing in the connection. After ``close``
+    (or a fatal error) the connection forgets its secrets: every field is None and
+    ``wiped`` is True.
+    """
+
+    master_secret: bytes | None
+    key_block: bytes | None
+    #: this side's write key and the peer's (the cipher keys of the key block, RFC 5246 §6.3)
+    write_key: bytes | None
+    read_key: bytes | None
+    #: True once the active record protections have been wiped (or when there never were any)
+    wiped: bool
 
 
 class TLSConnection:
@@ -574,6 +597,42 @@ class TLSConnection:
     @property
     def cipher_suite(self) -> CipherSuite | None:
         return self.suite.suite if self.suite else None
+
+    @property
+    def write_protection(self) -> Any:
+        """The record protection sealing what this side sends (None before ChangeCipherSpec).
+
+        Read-only; once the connection is closed it is wiped, and its ``seal`` refuses to
+        work (:class:`LocalProtocolError`).
+        """
+        return self._write_protection
+
+    @property
+    def read_protection(self) -> Any:
+        """The record protection opening what the peer sends (None before its ChangeCipherSpec)."""
+        return self._read_protection
+
+    def live_secrets(self) -> LiveSecrets:
+        """Copies of the master secret, key block and cipher keys this connection holds now.
+
+        All None (and ``wiped`` True) before the keys are derived and after ``close``: the
+        connection wipes them as soon as it no longer needs them.
+        """
+        key_block = self._key_block
+        write_key = read_key = None
+        if key_block is not None:
+            write_key = bytes(key_block.write_keys(self.role)[1])
+            read_key = bytes(key_block.write_keys(self.peer)[1])
+        protections = [p for p in (self._write_protection, self._read_protection) if p is not None]
+        wiped = not protections or all(protection.wiped for protection in protections)
+        master = self._master_secret
+        return LiveSecrets(
+            master_secret=bytes(master) if master is not None else None,
+            key_block=bytes(key_block.key_block) if key_block is not None else None,
+            write_key=write_key,
+            read_key=read_key,
+            wiped=wiped,
+        )
 
     def data_to_send(self) -> bytes:
         """Everything queued for the wire since the last call (records, alerts included)."""
@@ -1065,7 +1124,7 @@ class TLSConnection:
         certificates = []
         for index, der in enumerate(message.certificate_list):
             try:
-                certificates.append(x509.load_der_x509_certificate(der))
+                certificates.append(_load_der_certificate(bytes(der)))
             except ValueError as exc:
                 raise BadCertificate(
                     f"certificate #{index} from the {self.peer} does not parse: {exc}"
@@ -1107,6 +1166,13 @@ class TLSConnection:
                 f"sending the fatal alert {alert.name.lower()}",
                 alert=alert,
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _load_der_certificate(der: bytes) -> x509.Certificate:
+    """Parse one DER certificate; a certificate is immutable, so the same server's chain is
+    parsed once and the object reused (every check on it still runs on every handshake)."""
+    return x509.load_der_x509_certificate(der)
 
 
 def _name(value: Any) -> str:

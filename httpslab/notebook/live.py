@@ -165,13 +165,15 @@ def _records(stream: bytes) -> list[Record]:
 
 
 def connection_keys(connection: Any) -> dict[str, bytes | None]:
-    """The record keys a connection holds right now (None once wiped), for teaching."""
-    key_block = getattr(connection, "_key_block", None)
-    write = getattr(connection, "_write_protection", None)
+    """The record keys a connection holds right now (None once wiped), for teaching.
+
+    Read through the public :meth:`TLSConnection.live_secrets` (copies of the bytes).
+    """
+    secrets = connection.live_secrets()
     return {
-        "master_secret": getattr(connection, "_master_secret", None),
-        "key_block": key_block.key_block if key_block is not None else None,
-        "write_key": bytes(write._key) if write is not None and write._key is not None else None,
+        "master_secret": secrets.master_secret,
+        "key_block": secrets.key_block,
+        "write_key": secrets.write_key,
     }
 
 
