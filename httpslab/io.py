@@ -51,14 +51,24 @@ class TLSSession:
 
     Made by :func:`connect` (client) or :meth:`TLSServer.accept` (server). ``recv`` returns
     ``b""`` once the peer closed the session (close_notify or end of stream).
+
+    ``events`` holds the connection's events for the life of the session *except*
+    :class:`~httpslab.connection.ApplicationData`: its bytes go straight to the buffer
+    ``recv`` reads from and the event itself is dropped (a long download would otherwise be
+    kept twice); ``application_data_events`` counts them. What remains is a handful per
+    session (HandshakeComplete, warning alerts, ConnectionClosed).
     """
 
     def __init__(self, sock: socket.socket, connection: TLSConnection) -> None:
         self.socket = sock
         self.connection = connection
+        # received application data not yet returned by recv: _received[_received_start:]
         self._received = bytearray()
+        self._received_start = 0
         self._closed = False
         self.events: list[Event] = []
+        #: how many ApplicationData events arrived (their data went to recv, not to ``events``)
+        self.application_data_events = 0
 
     # -- properties --------------------------------------------------------------------
     @property
@@ -115,11 +125,21 @@ class TLSSession:
 
     def recv(self, max_bytes: int = _RECV_SIZE) -> bytes:
         """Up to ``max_bytes`` of application data; blocks until some arrive; b"" at the end."""
-        while not self._received and self.connection.state is State.CONNECTED:
+        if max_bytes < 0:
+            raise LocalProtocolError(f"max_bytes must not be negative, not {max_bytes}")
+        while self._received_start >= len(self._received) and self.connection.state is State.CONNECTED:
             self._feed(self._read_socket())
             self._flush()
-        data = bytes(self._received[:max_bytes])
-        del self._received[:max_bytes]
+        start = self._received_start
+        end = min(start + max_bytes, len(self._received))
+        # one copy out of the buffer; the consumed front is dropped only once all of it is read
+        with memoryview(self._received) as view:
+            data = bytes(view[start:end])
+        if end >= len(self._received):
+            self._received.clear()
+            self._received_start = 0
+        else:
+            self._received_start = end
         return data
 
     def recv_all(self) -> bytes:
@@ -178,11 +198,13 @@ class TLSSession:
             self._closed = True
             self.socket.close()
             raise
-        self.events += events
         for event in events:
             if isinstance(event, ApplicationData):
                 self._received += event.data
-            elif isinstance(event, ConnectionClosed):
+                self.application_data_events += 1
+                continue
+            self.events.append(event)
+            if isinstance(event, ConnectionClosed):
                 with contextlib.suppress(OSError):
                     self._flush()
 
@@ -250,6 +272,11 @@ def connect(
     except BaseException:
         with contextlib.suppress(OSError):
             sock.close()
+        # once the master secret exists the key log gets its line, even if the handshake then
+        # failed (a bad Finished, a rejected certificate...): Wireshark can then show why.
+        # The handshake's error is the one the caller sees, not a key log problem.
+        with contextlib.suppress(OSError, TLSError):
+            _write_keylog(keylog, session.transcript)
         raise
     _write_keylog(keylog, session.transcript)
     return session
@@ -316,7 +343,12 @@ class TLSServer:
         sock.settimeout(self.timeout)
         session = TLSSession(sock, ServerConnection(self.config))
         self.sessions.append(session)
-        session.handshake()
+        try:
+            session.handshake()
+        except BaseException:
+            with contextlib.suppress(OSError, TLSError):  # as in connect: once the keys exist
+                _write_keylog(self.keylog, session.transcript)
+            raise
         _write_keylog(self.keylog, session.transcript)
         return session
 
