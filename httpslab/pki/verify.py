@@ -841,14 +841,18 @@ def verify_chain(
         checks.append(Check("signature", problem is None, text, _RFC["signature"], depth))
 
     # 4. validity periods
-    stamp = at.strftime("%Y-%m-%d %H:%M UTC")
+    def stamp() -> str:  # formatted only for a certificate outside its validity period
+        return at.strftime("%Y-%m-%d %H:%M UTC")
+
     for depth, certificate in enumerate(chain):
         facts = _facts(certificate)
         not_before, not_after = facts.validity
         if at < not_before:
-            text = f"{quote(certificate)} is not yet valid at {stamp}: it starts {not_before:%Y-%m-%d %H:%M}"
+            text = (
+                f"{quote(certificate)} is not yet valid at {stamp()}: it starts {not_before:%Y-%m-%d %H:%M}"
+            )
         elif at > not_after:
-            text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp}"
+            text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp()}"
         else:
             text = facts.validity_text
         checks.append(Check("validity", not_before <= at <= not_after, text, _RFC["validity"], depth))

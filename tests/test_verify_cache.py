@@ -1,0 +1,48 @@
+"""verify_chain remembers what it read from each certificate by its DER: a check must still
+decide on the certificate it is given, never on one seen before."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from httpslab.pki import verify_chain
+from httpslab.pki.ca import DemoPKI
+
+
+def _fresh(certificate: x509.Certificate) -> x509.Certificate:
+    """The same DER parsed again: a different object, equal bytes (what a handshake gives)."""
+    return x509.load_der_x509_certificate(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def test_a_fresh_parse_of_a_good_chain_gets_the_same_verdict_and_explanations() -> None:
+    pki = DemoPKI("rsa")
+    first = verify_chain(pki.server, [pki.intermediate], [pki.root], server_name="localhost")
+    again = verify_chain(_fresh(pki.server), [_fresh(pki.intermediate)], [pki.root], server_name="localhost")
+    assert first.ok and again.ok
+    assert [str(check) for check in again.checks] == [str(check) for check in first.checks]
+
+
+def test_a_cached_chain_is_still_checked_for_the_name_and_the_time() -> None:
+    pki = DemoPKI("rsa")
+    leaf, pool, anchors = _fresh(pki.server), [_fresh(pki.intermediate)], [pki.root]
+    assert verify_chain(leaf, pool, anchors, server_name="localhost").ok
+    wrong_name = verify_chain(leaf, pool, anchors, server_name="not-the-server.example")
+    assert not wrong_name.ok and wrong_name.error is not None and wrong_name.error.name == "name"
+    late = leaf.not_valid_after_utc + dt.timedelta(days=1)
+    expired = verify_chain(leaf, pool, anchors, server_name="localhost", at=late)
+    assert not expired.ok and expired.error is not None and expired.error.name == "validity"
+    assert "expired" in expired.error.explanation
+
+
+def test_another_leaf_with_the_same_subject_is_judged_on_its_own_names() -> None:
+    pki = DemoPKI("rsa")
+    anchors, pool = [pki.root], [pki.intermediate]
+    good = pki.issue_leaf("localhost", hostnames=["localhost"])
+    other = pki.issue_leaf("localhost", hostnames=["elsewhere.example"])
+    assert verify_chain(good, pool, anchors, server_name="localhost").ok
+    report = verify_chain(other, pool, anchors, server_name="localhost")
+    assert not report.ok and report.error is not None and report.error.name == "name"
+    assert "elsewhere.example" in report.error.explanation
