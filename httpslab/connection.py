@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -1131,6 +1131,19 @@ class TLSConnection:
                 ) from exc
         return certificates
 
+    def _leaf_public_key(self, leaf: x509.Certificate) -> Any:
+        """The public key of the peer's leaf; BadCertificate if it does not decode.
+
+        The DER of a certificate parses with its key still encoded: a key that is not on its
+        curve or not valid DER fails only here, and that is the peer's bad certificate.
+        """
+        try:
+            return leaf.public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise BadCertificate(
+                f"the public key of the {self.peer}'s certificate does not decode: {exc}"
+            ) from exc
+
     def _verify_peer_chain(self, chain: list[x509.Certificate], purpose: str) -> None:
         if not self.config.verify:
             return
@@ -1324,7 +1337,7 @@ class ClientConnection(TLSConnection):
             raise HandshakeFailure("the server sent an empty Certificate message")
         chain = self._parse_certificates(message)
         self.peer_certificates = tuple(chain)
-        public_key = chain[0].public_key()
+        public_key = self._leaf_public_key(chain[0])
         kind = _key_kind(public_key)
         if kind != self.suite.authentication:
             # OpenSSL: SSL_R_WRONG_CERTIFICATE_TYPE with illegal_parameter
@@ -1630,7 +1643,7 @@ class ServerConnection(TLSConnection):
                 raise HandshakeFailure("the client did not send a certificate, and this server requires one")
             return State.WAIT_KEY_EXCHANGE
         chain = self._parse_certificates(message)
-        if _key_kind(chain[0].public_key()) is None:
+        if _key_kind(self._leaf_public_key(chain[0])) is None:
             raise RemoteProtocolError(
                 "the client's certificate key is neither RSA nor ECDSA",
                 alert=AlertDescription.UNSUPPORTED_CERTIFICATE,

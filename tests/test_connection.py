@@ -840,3 +840,50 @@ def test_diagram_edges_come_from_the_table():
     edges = diagram_edges("server")
     assert len(edges) == sum(len(targets) for targets in SERVER_TRANSITIONS.values())
     assert (State.WAIT_KEY_EXCHANGE, "ClientKeyExchange", State.WAIT_CERTIFICATE_VERIFY) in edges
+
+
+# -------------------------------------------------------------------------- undecodable certificate keys
+
+
+def _break_ec_point(data: bytes, certificate) -> bytes:
+    """``data`` with the EC point of ``certificate``'s key moved off the curve (same length)."""
+    from cryptography.hazmat.primitives import serialization
+
+    point = certificate.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    assert data.count(point) == 1
+    return data.replace(point, point[:-1] + bytes([point[-1] ^ 1]))
+
+
+def test_server_certificate_key_that_does_not_decode_is_bad_certificate(anchors, server_credentials, ec_pki):
+    # The DER still parses (cryptography decodes the key lazily); the key itself is not on the
+    # curve. That is the peer's bad certificate, not an internal_error of ours.
+    client, server = make_pair(
+        anchors, server_credentials, client={"cipher_suites": ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]}
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    flight = _break_ec_point(server.data_to_send(), ec_pki.server)
+    with pytest.raises(RemoteProtocolError) as info:
+        client.receive_data(flight)
+    assert info.value.alert == AlertDescription.BAD_CERTIFICATE
+    assert [a.description for a in alerts_in(client.data_to_send())] == [AlertDescription.BAD_CERTIFICATE]
+
+
+def test_client_certificate_key_that_does_not_decode_is_bad_certificate(anchors, server_credentials, ec_pki):
+    credential = Credential((ec_pki.client, ec_pki.intermediate), ec_pki.client_key)
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"credentials": [credential]},
+        server={"require_client_certificate": True},
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    flight = _break_ec_point(client.data_to_send(), ec_pki.client)
+    with pytest.raises(RemoteProtocolError) as info:
+        server.receive_data(flight)
+    assert info.value.alert == AlertDescription.BAD_CERTIFICATE
+    assert [a.description for a in alerts_in(server.data_to_send())] == [AlertDescription.BAD_CERTIFICATE]
