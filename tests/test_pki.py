@@ -429,3 +429,31 @@ def test_remembered_signature_results_follow_the_exact_bytes() -> None:
         assert not bad.ok and bad.error is not None
         assert bad.error.name in ("path", "signature")
         assert bad.reference_ok is False  # the reference validator still runs on every call
+
+
+def test_undecodable_issuer_name_is_a_failed_parse_check() -> None:
+    # cryptography parses the DER, then raises KeyError when the issuer name holds a string
+    # type it has no name for (tag 0x26 here): a report that fails at "parse", not a KeyError.
+    pki = demo_pki("rsa")
+    der = pki.server.public_bytes(Encoding.DER)
+    issuer_cn = pki.intermediate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value.encode()
+    at = der.find(b"\x0c" + bytes([len(issuer_cn)]) + issuer_cn)
+    assert at > 0
+    leaf = x509.load_der_x509_certificate(der[:at] + b"\x26" + der[at + 1 :])
+    report = verify_chain(leaf, [pki.intermediate], [pki.root], server_name="localhost")
+    assert not report.ok
+    assert report.error is not None and report.error.name == "parse"
+    assert "does not decode" in report.summary()
+
+
+def test_unknown_signature_algorithm_with_no_issuer_fails_the_path_check() -> None:
+    # The leaf's issuer is missing, so the path builder looks for a key that verifies the
+    # signature anyway; an unknown signature algorithm OID must not escape from that search.
+    pki = demo_pki("rsa")
+    der = pki.server.public_bytes(Encoding.DER)
+    sha256_with_rsa = bytes.fromhex("06092a864886f70d01010b")  # 1.2.840.113549.1.1.11
+    assert der.count(sha256_with_rsa) == 2  # TBSCertificate.signature and signatureAlgorithm
+    leaf = x509.load_der_x509_certificate(der.replace(sha256_with_rsa, sha256_with_rsa[:-1] + b"\x7f"))
+    report = verify_chain(leaf, [], [pki.root], server_name="localhost")
+    assert not report.ok
+    assert report.error is not None and report.error.name == "path"

@@ -373,7 +373,8 @@ def _decode_problem(certificate: x509.Certificate) -> str | None:
         certificate.public_key()
         certificate.not_valid_before_utc  # noqa: B018 - decoding is the point
         certificate.not_valid_after_utc  # noqa: B018
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
+        # KeyError: cryptography raises it for a name holding a string type it does not know
         return f"it does not decode: {exc}"
     return None
 
@@ -563,9 +564,9 @@ def _signature_problem_ignoring_names(child: x509.Certificate, issuer: x509.Cert
     """Does ``issuer``'s key verify ``child``'s signature, whatever the issuer name says?"""
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    key = issuer.public_key()
-    algorithm = child.signature_hash_algorithm
     try:
+        key = issuer.public_key()
+        algorithm = child.signature_hash_algorithm
         with translate_crypto_errors(BadCertificate, "the signature does not verify"):
             if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
                 if isinstance(child.signature_algorithm_parameters, padding.PSS):
