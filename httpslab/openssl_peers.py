@@ -136,22 +136,19 @@ def dh_parameters_pem(name: str = "ffdhe2048") -> bytes:
 
     Written by hand because ``cryptography`` (on OpenSSL 3) recognises these primes as named
     groups, adds q and writes ``X9.42 DH PARAMETERS``, which ``openssl s_server -dhparam``
-    rejects ("unexpected parameters type"). The result is checked by loading it back with
-    ``cryptography``.
+    rejects ("unexpected parameters type"). The tests check that the result is byte for byte
+    what ``openssl genpkey -genparam`` writes for the same group. (No load-back through
+    ``cryptography`` here: its finite-field DH API is deprecated and warns on stderr, which
+    nbgrader counts as a failed cell.)
     """
     import base64
     import textwrap
-
-    from cryptography.hazmat.primitives.serialization import load_pem_parameters
 
     p, g = _dh_groups()[_canonical_dh_group(name)]
     body = _der_integer(p) + _der_integer(g)
     der = b"\x30" + _der_length(len(body)) + body
     lines = textwrap.wrap(base64.b64encode(der).decode("ascii"), 64)
     pem = ("-----BEGIN DH PARAMETERS-----\n" + "\n".join(lines) + "\n-----END DH PARAMETERS-----\n").encode()
-    numbers = load_pem_parameters(pem).parameter_numbers()  # type: ignore[attr-defined]
-    if (numbers.p, numbers.g) != (p, g):
-        raise OpenSSLPeerError(f"the PEM written for {name} does not load back as the same group")
     return pem
 
 
