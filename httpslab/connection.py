@@ -1195,7 +1195,8 @@ def _name(value: Any) -> str:
 def _note(message: Any) -> str:
     """A few words for the transcript ladder: what this message decided."""
     if isinstance(message, ClientHello):
-        return f"{len(message.cipher_suites)} cipher suites offered"
+        count = len(message.cipher_suites)
+        return f"{count} cipher suite{'s' if count != 1 else ''} offered"
     if isinstance(message, ServerHello):
         return _name(message.cipher_suite).upper()
     if isinstance(message, Certificate):

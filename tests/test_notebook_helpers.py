@@ -253,6 +253,17 @@ def test_ladder_refuses_other_objects() -> None:
         ladder_steps("not a transcript")
 
 
+def test_ladder_note_counts_the_offered_suites_in_singular_and_plural(live) -> None:  # type: ignore[no-untyped-def]
+    one = next(s for s in ladder_steps(live.transcript) if s.name == "ClientHello")
+    assert one.note == "1 cipher suite offered"
+    three = https_get(
+        [SUITE, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_RSA_WITH_AES_128_GCM_SHA256"], seed=7
+    )
+    assert three.ok, three.error
+    many = next(s for s in ladder_steps(three.transcript) if s.name == "ClientHello")
+    assert many.note == "3 cipher suites offered"
+
+
 def test_ladder_from_a_capture_matches_the_records(captured) -> None:  # type: ignore[no-untyped-def]
     steps = ladder_steps(captured)
     names = [s.name for s in steps]
