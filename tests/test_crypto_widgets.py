@@ -491,6 +491,32 @@ def test_record_widget_protection_change_is_one_update(monkeypatch: pytest.Monke
     assert len(calls) == 2 and panel.result.sealed is not None
 
 
+def test_key_derivation_slider_reaches_the_last_bit_of_the_chosen_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    panel = cw.key_derivation_widget()
+    slider, target = panel.controls["flip"], panel.controls["flip_input"]
+    assert slider.max == 255  # client random: 32 bytes
+    calls = []
+    original = cw.key_derivation_update
+
+    def counting(*args: object, **kwargs: object) -> cw.KeyDerivationResult:
+        calls.append((kwargs["flip_input"], kwargs["flip"]))
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cw, "key_derivation_update", counting)
+    target.value = "premaster"  # 48 bytes = 384 bits
+    assert slider.max == 383 and calls == [("premaster", 0)]
+    slider.value = 383  # the premaster's last bit is reachable and valid
+    assert panel.result.error is None and panel.result.inputs["premaster"][-1] == cw.DEMO_PREMASTER[-1] ^ 1
+    target.value = "server_random"  # back to 32 bytes: the value is clamped, one update, no error
+    assert slider.max == 255 and slider.value == 255
+    assert calls[-1] == ("server_random", 255) and len(calls) == 3
+    assert panel.result.error is None
+    target.value = "none"  # nothing to flip: the slider keeps its range
+    assert slider.max == 255 and calls[-1] == ("none", None) and len(calls) == 4
+
+
 def test_avalanche_picture_updates_bars_in_place_and_rebuilds_for_other_names() -> None:
     ax = cp.draw_avalanche([("master_secret", 200, 384), ("client_write_key", 0, 128)])
     from matplotlib.figure import Figure

@@ -847,7 +847,13 @@ def key_derivation_widget() -> ipywidgets.VBox:
             value="client_random",
             description="flip a bit of",
         ),
-        "flip": widgets.IntSlider(value=0, min=0, max=255, description="bit N", continuous_update=False),
+        "flip": widgets.IntSlider(
+            value=0,
+            min=0,
+            max=8 * _INPUT_LENGTHS["client_random"] - 1,
+            description="bit N",
+            continuous_update=False,
+        ),
     }
 
     def compute() -> KeyDerivationResult:
@@ -860,7 +866,26 @@ def key_derivation_widget() -> ipywidgets.VBox:
             flip=None if target == "none" else controls["flip"].value,
         )
 
-    return _build_panel("key-derivation", controls, compute, lambda r: r.as_text(), render_key_derivation)
+    panel = _build_panel(
+        "key-derivation",
+        controls,
+        compute,
+        lambda r: r.as_text(),
+        render_key_derivation,
+        unwatched=("flip_input",),
+    )
+
+    def follow_flip_input(change: dict[str, Any]) -> None:
+        """The slider reaches the last bit of the chosen input (383 for the 48-byte premaster)."""
+        slider = controls["flip"]
+        value_before = slider.value
+        if change["new"] in _INPUT_LENGTHS:
+            slider.max = 8 * _INPUT_LENGTHS[change["new"]] - 1  # lowering max clamps the value
+        if slider.value == value_before:  # otherwise the slider's own observer has refreshed
+            panel.refresh()
+
+    controls["flip_input"].observe(follow_flip_input, names="value")
+    return panel
 
 
 # ============================================================================== 06 record
