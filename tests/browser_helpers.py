@@ -323,8 +323,8 @@ JS_CONTROLS = (
   const selectors = [
     ['dropdown', '.widget-dropdown select'],
     ['select', '.widget-select select'],
-    ['toggle-buttons', '.widget-toggle-buttons button:not(.mod-active)'],
-    ['radio', '.widget-radio-box input:not(:checked)'],
+    ['toggle-buttons', '.widget-toggle-buttons'],
+    ['radio', '.widget-radio-box'],
     ['checkbox', '.widget-checkbox input[type=checkbox]'],
     ['toggle-button', 'button.widget-toggle-button'],
     ['slider', '.widget-slider .noUi-handle'],
@@ -333,6 +333,7 @@ JS_CONTROLS = (
     ['text', '.widget-text input[type=text]'],
     ['textarea', '.widget-textarea textarea'],
   ];
+  document.querySelectorAll('[data-httpslab-probe]').forEach(e => e.removeAttribute('data-httpslab-probe'));
   const containers = [];
   let probe = 0;
   panel.content.widgets.forEach((cell, cellIndex) => {
@@ -348,11 +349,7 @@ JS_CONTROLS = (
       for (const [kind, selector] of selectors) {
         for (const element of child.querySelectorAll(selector)) {
           if (seen.has(element) || element.disabled || element.closest('.mod-disabled')) continue;
-          if (kind === 'toggle-buttons' || kind === 'radio') {
-            const group = element.closest('.widget-toggle-buttons, .widget-radio-box');
-            if (seen.has(group)) continue;
-            seen.add(group);
-          }
+          if (kind === 'toggle-button' && element.closest('.widget-toggle-buttons')) continue;
           seen.add(element);
           const id = 'p' + (probe++);
           element.setAttribute('data-httpslab-probe', id);
@@ -392,7 +389,7 @@ def _wait_idle(page: Any, timeout_ms: int) -> None:
     page.wait_for_function(JS_KERNEL_IDLE, timeout=timeout_ms, polling=250)
 
 
-def _settle(page: Any, timeout_ms: int = 60_000) -> str:
+def settle(page: Any, timeout_ms: int = 60_000) -> str:
     """Wait for an idle kernel and outputs that stay the same for a moment; return their signature."""
     deadline = time.monotonic() + timeout_ms / 1000
     previous = None
@@ -438,7 +435,11 @@ def _move(page: Any, control: dict[str, str]) -> None:
     elif kind in ("text", "textarea"):
         locator.fill(locator.input_value() + "x")
         locator.press("Enter" if kind == "text" else "Tab")
-    else:  # buttons, toggle buttons, radio buttons, checkboxes
+    elif kind == "toggle-buttons":
+        locator.locator("button:not(.mod-active)").first.click()
+    elif kind == "radio":
+        locator.locator("input:not(:checked)").first.click()
+    else:  # buttons, toggle buttons, checkboxes
         locator.click()
 
 
@@ -465,7 +466,7 @@ def check_notebook(
         _wait_idle(page, 120_000)
         page.evaluate(JS_LISTEN_FOR_ERRORS)
         report.ran_all = bool(page.evaluate(JS_RUN_ALL))
-        _settle(page, run_timeout_ms)
+        settle(page, run_timeout_ms)
         _check_cells(page, report)
         _check_widgets_react(page, report, change_timeout_ms, tries_per_widget)
         report.errors += [e for e in page.evaluate("() => window.__httpslabErrors") if e not in report.errors]
@@ -509,7 +510,7 @@ def _check_cells(page: Any, report: NotebookReport) -> None:
                 report.errors += [f"{where}: {traceback}" for traceback in dom["stderr"]]
 
 
-def _moved_and_changed(page: Any, control: dict[str, str], before: str, timeout_ms: int) -> bool | None:
+def moved_and_changed(page: Any, control: dict[str, str], before: str, timeout_ms: int) -> bool | None:
     """Move *control*; True if the outputs changed once the kernel has answered, None if it cannot move."""
     idle_count = page.evaluate("() => window.__httpslabIdle")
     try:
@@ -525,7 +526,7 @@ def _moved_and_changed(page: Any, control: dict[str, str], before: str, timeout_
         )
     except Exception:  # playwright's TimeoutError: nothing happened at all
         return False
-    return _settle(page) != before
+    return settle(page) != before
 
 
 def _check_widgets_react(page: Any, report: NotebookReport, change_timeout_ms: int, tries: int) -> None:
@@ -538,7 +539,7 @@ def _check_widgets_react(page: Any, report: NotebookReport, change_timeout_ms: i
             # a menu gets a second and third choice: two options may show the same thing
             attempts += [control] * (3 if control["kind"] in ("dropdown", "select") else 1)
         for control in attempts[:tries]:
-            changed = _moved_and_changed(page, control, _settle(page), change_timeout_ms)
+            changed = moved_and_changed(page, control, settle(page), change_timeout_ms)
             if changed is None:
                 continue
             report.moves.append(
@@ -554,7 +555,7 @@ def _check_widgets_react(page: Any, report: NotebookReport, change_timeout_ms: i
             report.unresponsive.append(
                 f"{container['name']}: moving {tried or 'its controls'} changed no output"
             )
-    _settle(page)
+    settle(page)
 
 
 def take_screenshot(page: Any, path: Path) -> None:

@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import JupyterLabServer, NotebookReport, check_notebook, find_chromium
+from browser_helpers import (
+    JS_CONTROLS,
+    JupyterLabServer,
+    NotebookReport,
+    check_notebook,
+    find_chromium,
+    moved_and_changed,
+    settle,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -92,7 +100,29 @@ def _write_self_test_notebooks(root: Path) -> None:
         "# what a notebook shows when ipywidgets cannot render: the widget as text\n"
         "display({'text/plain': \"VBox(children=(Dropdown(description='colour'),))\"}, raw=True)"
     )
+    every_kind = (
+        "import ipywidgets as widgets\n"
+        "controls = [\n"
+        "    widgets.IntSlider(value=10, min=0, max=100, description='slider'),\n"
+        "    widgets.Checkbox(value=False, description='checkbox'),\n"
+        "    widgets.ToggleButtons(options=['a', 'b', 'c'], description='toggle'),\n"
+        "    widgets.RadioButtons(options=['x', 'y'], description='radio'),\n"
+        "    widgets.IntText(value=5, description='number'),\n"
+        "    widgets.Text(value='hello', description='text', continuous_update=False),\n"
+        "    widgets.Textarea(value='lines', description='textarea'),\n"
+        "]\n"
+        "shown = widgets.HTML()\n"
+        "def redraw(_=None):\n"
+        "    shown.value = ' | '.join(f'{c.description}={c.value}' for c in controls)\n"
+        "for control in controls:\n"
+        "    control.observe(redraw, names='value')\n"
+        "button = widgets.Button(description='button')\n"
+        "button.on_click(lambda _: setattr(shown, 'value', shown.value + ' | clicked'))\n"
+        "redraw()\n"
+        "widgets.VBox([*controls, button, shown])"
+    )
     notebooks = {
+        "selftest_every_kind.ipynb": [every_kind],
         "selftest_reacting.ipynb": [reacting],
         "selftest_dead_widget.ipynb": [dead],
         "selftest_not_rendered.ipynb": [not_rendered, "1 / 0"],
@@ -212,3 +242,20 @@ def test_self_test_without_the_widget_manager_widgets_do_not_render(
         "shows a widget as text in the page: VBox(children=" in what for what in report.not_rendered
     ), report
     assert not any(move.changed for move in report.moves)
+
+
+def test_self_test_every_kind_of_control_is_moved_and_seen(page: Any, jupyterlab: JupyterLabServer) -> None:
+    """Each way of moving a control (drag, click, type, select) really changes the widget's value."""
+    report = check_notebook(
+        page, jupyterlab, "selftest_every_kind.ipynb", ARTIFACTS / "selftest_every_kind.png"
+    )
+    assert not report.problems(), _explain(report, jupyterlab)
+    (container,) = page.evaluate(JS_CONTROLS)
+    kinds = [control["kind"] for control in container["controls"]]
+    assert sorted(kinds) == sorted(
+        ["slider", "checkbox", "toggle-buttons", "radio", "number", "text", "textarea", "button"]
+    )
+    for control in container["controls"]:
+        assert moved_and_changed(page, control, settle(page), 20_000), (
+            f"moving the {control['kind']} changed nothing"
+        )
