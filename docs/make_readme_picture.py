@@ -14,15 +14,14 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
-
-from httpslab.notebook.ladder import draw_ladder  # noqa: E402
-from httpslab.notebook.live import https_get  # noqa: E402
+from httpslab.notebook.ladder import draw_ladder
+from httpslab.notebook.live import https_get
 
 OUTPUT = Path(__file__).resolve().parent / "img" / "handshake_ladder.png"
 
 
 def main() -> None:
+    matplotlib.use("Agg")  # a file, no window
     session = https_get("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", seed=2024)
     if not session.ok:
         raise SystemExit(f"the connection failed: {session.error}")
