@@ -373,6 +373,10 @@ class TLSServer:
                 handler(session)
             except TLSError as exc:
                 self.errors.append(exc)
+            except OSError as exc:  # this client's socket broke (a reset, a broken pipe): next one
+                error = TLSError(f"the connection to the client broke: {exc}")
+                error.__cause__ = exc
+                self.errors.append(error)
             finally:
                 session.close()
 

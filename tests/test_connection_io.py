@@ -115,3 +115,33 @@ def test_silent_client_times_out_and_the_server_hangs_up(server):
         with pytest.raises(TLSError, match="no answer"):
             server.accept()
         assert silent.recv(100) == b""  # the server closed the socket, sending nothing
+
+
+def test_a_client_that_resets_does_not_stop_the_server(server, files):
+    # A client that hangs up with a TCP reset makes the handler's next send fail with an
+    # OSError (ECONNRESET / EPIPE). That ends the session with that client, not the server.
+    reset_done = threading.Event()
+
+    def handler(session: TLSSession) -> None:
+        request = session.recv()
+        reset_done.wait(5)
+        session.send(b"late answer to " + request)
+        session.send(b"and more")
+
+    server.serve_in_background(handler, max_sessions=2)
+    rude = connect(*server.address, server_name="localhost", cafile=files.ca_file, timeout=5)
+    rude.send(b"hello")
+    rude.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    rude.socket.close()  # SO_LINGER 0: RST instead of FIN, and no close_notify
+    reset_done.set()
+    reset_done.clear()
+    threading.Timer(0.2, reset_done.set).start()  # the second client gets its answer at once
+    with connect(*server.address, server_name="localhost", cafile=files.ca_file, timeout=5) as polite:
+        polite.send(b"hi")
+        answer = b""
+        while not answer.endswith(b"and more"):
+            chunk = polite.recv()
+            assert chunk, answer
+            answer += chunk
+        assert answer == b"late answer to hiand more"
+    assert len(server.errors) == 1 and isinstance(server.errors[0], TLSError)
