@@ -8,8 +8,9 @@ length-prefixed block, raises :class:`~httpslab.errors.DecodeError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import TypeVar
 
 from .errors import DecodeError, LocalProtocolError
@@ -31,7 +32,10 @@ class Buffer:
     __slots__ = ("_data", "_end", "_pos")
 
     def __init__(self, data: bytes = b"") -> None:
-        self._data = bytearray(data)
+        # Reading ``bytes`` needs no copy (they are immutable): slices of it are the values.
+        # Anything else (bytearray, memoryview) is copied once, so that the caller may reuse
+        # it; a buffer that is written to becomes a bytearray on its first push.
+        self._data: bytes | bytearray = data if type(data) is bytes else bytearray(data)
         self._pos = 0
         self._end = len(self._data)
 
@@ -66,19 +70,29 @@ class Buffer:
                 f"truncated: wanted {length} byte(s) at offset {self._pos}, "
                 f"{max(self._end - self._pos, 0)} left"
             )
-        value = bytes(self._data[self._pos : self._pos + length])
+        value = self._data[self._pos : self._pos + length]
         self._pos += length
-        return value
+        return value if type(value) is bytes else bytes(value)
 
     def pull_rest(self) -> bytes:
         """Read every byte that is left (in the current block)."""
         return self.pull_bytes(self._end - self._pos)
 
     def _pull_uint(self, size: int) -> int:
-        return int.from_bytes(self.pull_bytes(size), "big")
+        pos = self._pos
+        if pos + size > self._end:
+            raise DecodeError(
+                f"truncated: wanted {size} byte(s) at offset {pos}, {max(self._end - pos, 0)} left"
+            )
+        self._pos = pos + size
+        return int.from_bytes(self._data[pos : pos + size], "big")
 
     def pull_uint8(self) -> int:
-        return self._pull_uint(1)
+        pos = self._pos
+        if pos >= self._end:
+            raise DecodeError(f"truncated: wanted 1 byte(s) at offset {pos}, {max(self._end - pos, 0)} left")
+        self._pos = pos + 1
+        return self._data[pos]
 
     def pull_uint16(self) -> int:
         return self._pull_uint(2)
@@ -96,8 +110,7 @@ class Buffer:
         """Read ``opaque x<0..2^(8*length_size)-1>``: a length, then that many bytes."""
         return self.pull_bytes(self._pull_uint(length_size))
 
-    @contextmanager
-    def pull_block(self, length_size: int) -> Iterator[int]:
+    def pull_block(self, length_size: int) -> AbstractContextManager[int]:
         """Read a length prefix and confine reads to that many bytes.
 
         On exit every byte of the block must have been read, or DecodeError is raised.
@@ -107,14 +120,9 @@ class Buffer:
             raise DecodeError(
                 f"truncated: a block of {length} byte(s) at offset {self._pos}, {self._end - self._pos} left"
             )
-        outer_end = self._end
+        block = _PullBlock(self, length, self._end)
         self._end = self._pos + length
-        try:
-            yield length
-            if self._pos != self._end:
-                raise DecodeError(f"{self._end - self._pos} byte(s) left unread in a block of {length}")
-        finally:
-            self._end = outer_end
+        return block
 
     def pull_list(self, length_size: int, pull_item: Callable[[Buffer], T]) -> list[T]:
         """Read a length-prefixed vector of items, each read by ``pull_item(self)``."""
@@ -126,8 +134,11 @@ class Buffer:
 
     # -- writing -------------------------------------------------------------------
     def push_bytes(self, value: bytes) -> None:
-        self._data += value
-        self._end = len(self._data)
+        data = self._data
+        if type(data) is not bytearray:  # a buffer made for reading, now written to
+            data = self._data = bytearray(data)
+        data += value
+        self._end = len(data)
 
     def _push_uint(self, size: int, value: int) -> None:
         if not 0 <= value < (1 << (8 * size)):
@@ -154,19 +165,69 @@ class Buffer:
         self._push_uint(length_size, len(value))
         self.push_bytes(value)
 
-    @contextmanager
-    def push_block(self, length_size: int) -> Iterator[None]:
+    def push_block(self, length_size: int) -> AbstractContextManager[None]:
         """Reserve a length prefix, let the caller write the body, then fill the length in."""
         start = len(self._data)
         self.push_bytes(bytes(length_size))
-        yield
-        length = len(self._data) - start - length_size
-        if length > _MAX[length_size]:
-            raise LocalProtocolError(f"a block of {length} byte(s) does not fit a {length_size}-byte length")
-        self._data[start : start + length_size] = length.to_bytes(length_size, "big")
+        return _PushBlock(self, length_size, start)
 
     def push_list(self, length_size: int, push_item: Callable[[Buffer, T], None], items: Sequence[T]) -> None:
         """Write a length-prefixed vector of items, each written by ``push_item(self, item)``."""
         with self.push_block(length_size):
             for item in items:
                 push_item(self, item)
+
+
+# The two block context managers are small classes rather than @contextmanager generators:
+# they are entered for every length-prefixed vector of every message, and a generator-based
+# context manager costs several times more per use.
+
+
+class _PullBlock:
+    """What :meth:`Buffer.pull_block` returns: restores the outer limit, checks the block was read."""
+
+    __slots__ = ("_buf", "_length", "_outer_end")
+
+    def __init__(self, buf: Buffer, length: int, outer_end: int) -> None:
+        self._buf, self._length, self._outer_end = buf, length, outer_end
+
+    def __enter__(self) -> int:
+        return self._length
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        buf = self._buf
+        left = buf._end - buf._pos
+        buf._end = self._outer_end
+        if exc_type is None and left:
+            raise DecodeError(f"{left} byte(s) left unread in a block of {self._length}")
+
+
+class _PushBlock:
+    """What :meth:`Buffer.push_block` returns: fills the reserved length prefix in on exit."""
+
+    __slots__ = ("_buf", "_length_size", "_start")
+
+    def __init__(self, buf: Buffer, length_size: int, start: int) -> None:
+        self._buf, self._length_size, self._start = buf, length_size, start
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            return
+        data, size, start = self._buf._data, self._length_size, self._start
+        length = len(data) - start - size
+        if length > _MAX[size]:
+            raise LocalProtocolError(f"a block of {length} byte(s) does not fit a {size}-byte length")
+        data[start : start + size] = length.to_bytes(size, "big")  # type: ignore[index]
