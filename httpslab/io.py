@@ -358,16 +358,24 @@ class TLSServer:
         """Accept clients one after the other and run ``handler(session)`` for each."""
         served = 0
         while not self._stopped.is_set() and (max_sessions is None or served < max_sessions):
+            sessions_before = len(self.sessions)
             try:
                 session = self.accept()
             except TLSError as exc:
                 self.errors.append(exc)
                 served += 1
                 continue
-            except OSError:
+            except OSError as exc:
                 if self._stopped.is_set():
                     return
-                raise
+                if len(self.sessions) == sessions_before:
+                    raise  # the listening socket itself failed
+                # the client's socket broke during the handshake (a reset): on to the next one
+                error = TLSError(f"the connection to the client broke during the handshake: {exc}")
+                error.__cause__ = exc
+                self.errors.append(error)
+                served += 1
+                continue
             served += 1
             try:
                 handler(session)

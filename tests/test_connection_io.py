@@ -145,3 +145,31 @@ def test_a_client_that_resets_does_not_stop_the_server(server, files):
             answer += chunk
         assert answer == b"late answer to hiand more"
     assert len(server.errors) == 1 and isinstance(server.errors[0], TLSError)
+
+
+def test_a_client_that_resets_during_the_handshake_does_not_stop_the_server(pki, files):
+    # The server's random source waits a little, so that the rude client's reset has arrived
+    # when the server sends its first flight: sendall fails with ECONNRESET inside accept().
+    import os
+    import time
+
+    from httpslab.connection import ClientConnection
+
+    def slow_random(length: int) -> bytes:
+        time.sleep(0.1)
+        return os.urandom(length)
+
+    config = TLSConfig(
+        credentials=[Credential((pki.server, pki.intermediate), pki.server_key)], random=slow_random
+    )
+    with TLSServer(config, timeout=5) as server:
+        server.serve_in_background(max_sessions=2)
+        hello = ClientConnection(TLSConfig(server_name="localhost", verify=False))
+        hello.start_handshake()
+        with socket.create_connection(server.address, timeout=5) as rude:
+            rude.sendall(hello.data_to_send())
+            rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        with connect(*server.address, server_name="localhost", cafile=files.ca_file, timeout=5) as polite:
+            polite.send(b"still there?")
+            assert polite.recv() == b"still there?"
+        assert len(server.errors) == 1 and isinstance(server.errors[0], TLSError)
