@@ -95,7 +95,12 @@ class Buffer:
         return self._data[pos]
 
     def pull_uint16(self) -> int:
-        return self._pull_uint(2)
+        pos = self._pos
+        if pos + 2 > self._end:
+            raise DecodeError(f"truncated: wanted 2 byte(s) at offset {pos}, {max(self._end - pos, 0)} left")
+        self._pos = pos + 2
+        data = self._data
+        return (data[pos] << 8) | data[pos + 1]
 
     def pull_uint24(self) -> int:
         return self._pull_uint(3)
@@ -108,7 +113,21 @@ class Buffer:
 
     def pull_opaque(self, length_size: int) -> bytes:
         """Read ``opaque x<0..2^(8*length_size)-1>``: a length, then that many bytes."""
-        return self.pull_bytes(self._pull_uint(length_size))
+        pos = self._pos
+        if pos + length_size > self._end:
+            raise DecodeError(
+                f"truncated: wanted {length_size} byte(s) at offset {pos}, {max(self._end - pos, 0)} left"
+            )
+        data = self._data
+        start = pos + length_size
+        length = int.from_bytes(data[pos:start], "big")
+        if start + length > self._end:
+            raise DecodeError(
+                f"truncated: wanted {length} byte(s) at offset {start}, {self._end - start} left"
+            )
+        self._pos = start + length
+        value = data[start : start + length]
+        return value if type(value) is bytes else bytes(value)
 
     def pull_block(self, length_size: int) -> AbstractContextManager[int]:
         """Read a length prefix and confine reads to that many bytes.
@@ -146,10 +165,22 @@ class Buffer:
         self.push_bytes(value.to_bytes(size, "big"))
 
     def push_uint8(self, value: int) -> None:
-        self._push_uint(1, value)
+        if not 0 <= value <= 0xFF:
+            raise LocalProtocolError(f"{value} does not fit in 1 byte(s)")
+        data = self._data
+        if type(data) is not bytearray:
+            data = self._data = bytearray(data)
+        data.append(value)
+        self._end = len(data)
 
     def push_uint16(self, value: int) -> None:
-        self._push_uint(2, value)
+        if not 0 <= value <= 0xFFFF:
+            raise LocalProtocolError(f"{value} does not fit in 2 byte(s)")
+        data = self._data
+        if type(data) is not bytearray:
+            data = self._data = bytearray(data)
+        data += value.to_bytes(2, "big")
+        self._end = len(data)
 
     def push_uint24(self, value: int) -> None:
         self._push_uint(3, value)
