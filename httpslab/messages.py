@@ -110,9 +110,8 @@ T = TypeVar("T")
 
 def _known(enum_type: type[E], value: int) -> E | int:
     """``enum_type(value)`` when the code point is known, else the plain int (it survives)."""
-    if value in enum_type._value2member_map_:
-        return enum_type(value)
-    return value
+    # the member map is what ``enum_type(value)`` looks in (one dict lookup, no EnumMeta call)
+    return enum_type._value2member_map_.get(value, value)  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,13 +207,16 @@ def _pull_uint16_list(buf: Buffer, length_size: int, what: str) -> list[int]:
     with buf.pull_block(length_size) as length:
         if length % 2:
             raise DecodeError(f"{what}: a list of uint16 values has an odd length ({length})")
-        return [buf.pull_uint16() for _ in range(length // 2)]
+        data = buf.pull_bytes(length)
+        return [(data[i] << 8) | data[i + 1] for i in range(0, length, 2)]
 
 
 def _push_uint16_list(buf: Buffer, length_size: int, values: Sequence[int]) -> None:
+    for value in values:
+        if not 0 <= value <= 0xFFFF:
+            raise LocalProtocolError(f"{value} does not fit in 2 byte(s)")
     with buf.push_block(length_size):
-        for value in values:
-            buf.push_uint16(value)
+        buf.push_bytes(b"".join(value.to_bytes(2, "big") for value in values))
 
 
 def _pull_uint8_list(buf: Buffer, length_size: int) -> list[int]:
@@ -494,6 +496,8 @@ _TYPED_EXTENSIONS: dict[int, Any] = {
 def _check_no_duplicates(extensions: Sequence[Extension], error: type[Exception]) -> None:
     # RFC 5246 §7.4.1.4: "There MUST NOT be more than one extension of the same type."
     # (A peer that breaks it gets illegal_parameter, as OpenSSL sends and RFC 8446 §4.2 asks.)
+    if len({int(extension.type) for extension in extensions}) == len(extensions):
+        return  # the common case: all distinct (the loop below names the first repeated one)
     seen: set[int] = set()
     for extension in extensions:
         if int(extension.type) in seen:
@@ -521,11 +525,17 @@ def pull_extension(buf: Buffer) -> Extension:
 
 
 def push_extension(buf: Buffer, extension: Extension) -> None:
-    name = f"extension {getattr(extension.type, 'name', extension.type)}"
-    with _span(buf, name):
-        buf.push_uint16(extension.type)
-        with buf.push_block(2):
-            extension.push_data(buf)
+    if isinstance(buf, _SpanRecorder):  # the span's name is only built when spans are recorded
+        with _recorded_span(buf, f"extension {getattr(extension.type, 'name', extension.type)}"):
+            _push_extension_fields(buf, extension)
+    else:
+        _push_extension_fields(buf, extension)
+
+
+def _push_extension_fields(buf: Buffer, extension: Extension) -> None:
+    buf.push_uint16(extension.type)
+    with buf.push_block(2):
+        extension.push_data(buf)
 
 
 def _pull_extensions(buf: Buffer) -> tuple[Extension, ...] | None:
