@@ -134,11 +134,23 @@ def transitions(role: Role) -> Mapping[tuple[State, MessageKind], frozenset[Stat
     return CLIENT_TRANSITIONS if role == "client" else SERVER_TRANSITIONS
 
 
-def message_name(kind: MessageKind) -> str:
-    """A readable name: ``ServerHello``, ``ChangeCipherSpec``, ``application data``."""
+def _readable_name(kind: MessageKind) -> str:
     if isinstance(kind, ContentType):
         return {_CCS: "ChangeCipherSpec", _DATA: "application data"}.get(kind, kind.name.lower())
     return "".join(part.capitalize() for part in kind.name.split("_"))
+
+
+#: every member's name, made once: keyed by (enum class, value), since HandshakeType.FINISHED
+#: and ContentType.CHANGE_CIPHER_SPEC are both 20 and would be one key as plain ints
+_MESSAGE_NAMES: dict[tuple[type, int], str] = {
+    (type(kind), int(kind)): _readable_name(kind) for enum in (HandshakeType, ContentType) for kind in enum
+}
+
+
+def message_name(kind: MessageKind) -> str:
+    """A readable name: ``ServerHello``, ``ChangeCipherSpec``, ``application data``."""
+    name = _MESSAGE_NAMES.get((type(kind), kind))
+    return name if name is not None else _readable_name(kind)
 
 
 def allowed_messages(role: Role, state: State) -> list[MessageKind]:
