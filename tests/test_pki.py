@@ -444,6 +444,7 @@ def test_undecodable_issuer_name_is_a_failed_parse_check() -> None:
     assert not report.ok
     assert report.error is not None and report.error.name == "parse"
     assert "does not decode" in report.summary()
+    assert "(unparseable issuer)" in report.as_text()  # the checklist prints, too
 
 
 def test_unknown_signature_algorithm_with_no_issuer_fails_the_path_check() -> None:

@@ -16,11 +16,11 @@ __all__ = ["report_as_text"]
 
 def report_as_text(report: VerificationReport) -> str:
     """One line per check (✓/✗ name: explanation (RFC)), the chain, then the verdict."""
-    from .verify import describe
+    from .verify import describe, describe_issuer
 
     lines = [f"Certificate chain ({'complete' if report.path_complete else 'incomplete'}, leaf first):"]
     for depth, certificate in enumerate(report.chain):
-        lines.append(f"  #{depth} {describe(certificate)}  (issuer: {certificate.issuer.rfc4514_string()})")
+        lines.append(f"  #{depth} {describe(certificate)}  (issuer: {describe_issuer(certificate)})")
     lines.append("Checks:")
     lines.extend(f"  {check}" for check in report.checks)
     lines.extend(f"  note: {note}" for note in report.notes)

@@ -225,8 +225,16 @@ def describe(certificate: x509.Certificate) -> str:
         if names:
             return str(names[0].value)
         return certificate.subject.rfc4514_string() or "(empty subject)"
-    except ValueError:
+    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
         return "(unparseable subject)"
+
+
+def describe_issuer(certificate: x509.Certificate) -> str:
+    """The issuer name as RFC 4514 text, or a placeholder when it cannot be decoded."""
+    try:
+        return certificate.issuer.rfc4514_string()
+    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
+        return "(unparseable issuer)"
 
 
 _MISSING = object()
