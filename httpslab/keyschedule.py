@@ -59,6 +59,11 @@ _HASHES: dict[str, Callable[..., Any]] = {
     "sha384": hashlib.sha384,
 }
 
+#: digest size per constructor (looked up instead of building a hash object per question)
+_DIGEST_SIZES: dict[Callable[..., Any], int] = {
+    constructor: constructor().digest_size for constructor in _HASHES.values()
+}
+
 Sender = Literal["client", "server"]
 
 
@@ -66,7 +71,9 @@ Sender = Literal["client", "server"]
 
 
 def _hash_constructor(hash_name: str) -> Callable[..., Any]:
-    constructor = _HASHES.get(hash_name.lower().replace("-", "")) if isinstance(hash_name, str) else None
+    constructor = _HASHES.get(hash_name) if type(hash_name) is str else None  # "sha256": no rewriting
+    if constructor is None and isinstance(hash_name, str):
+        constructor = _HASHES.get(hash_name.lower().replace("-", ""))
     if constructor is None:
         raise LocalProtocolError(f"the TLS 1.2 PRF hash must be one of {sorted(_HASHES)}, not {hash_name!r}")
     return constructor
@@ -79,7 +86,7 @@ def _normal_hash_name(hash_name: str) -> str:
 
 def hash_length(hash_name: str) -> int:
     """Digest size in bytes of a PRF hash ("sha256" → 32, "sha384" → 48)."""
-    return _hash_constructor(hash_name)().digest_size
+    return _DIGEST_SIZES[_hash_constructor(hash_name)]
 
 
 def _as_bytes(value: object, what: str) -> bytes:
