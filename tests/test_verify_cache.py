@@ -46,3 +46,44 @@ def test_another_leaf_with_the_same_subject_is_judged_on_its_own_names() -> None
     report = verify_chain(other, pool, anchors, server_name="localhost")
     assert not report.ok and report.error is not None and report.error.name == "name"
     assert "elsewhere.example" in report.error.explanation
+
+
+def test_the_reference_verdict_is_reused_only_inside_the_common_validity_window(monkeypatch) -> None:
+    """cryptography's verdict is remembered per exact inputs, and reused only at a time when
+    every certificate given is within its validity period (the only way the time enters)."""
+    from httpslab.pki import verify as verify_module
+
+    calls: list[dt.datetime] = []
+    real = verify_module._run_reference_now
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["at"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "_run_reference_now", counting)
+    monkeypatch.setattr(verify_module, "_REFERENCE_VERDICTS", verify_module.collections.OrderedDict())
+    pki = DemoPKI("ecdsa")
+    leaf, pool, anchors = _fresh(pki.server), [_fresh(pki.intermediate)], [pki.root]
+    now = dt.datetime.now(dt.UTC)
+
+    assert verify_chain(leaf, pool, anchors, server_name="localhost", at=now).reference_ok is True
+    assert verify_chain(leaf, pool, anchors, server_name="localhost", at=now + dt.timedelta(hours=1)).ok
+    assert len(calls) == 1  # same inputs, both times inside every validity period: reused
+
+    # another name, another leaf, another anchor set: the validator runs again
+    assert verify_chain(leaf, pool, anchors, server_name="nope.example", at=now).reference_ok is False
+    other = DemoPKI("ecdsa", hostnames=("other.localhost",))
+    assert verify_chain(
+        _fresh(other.server),
+        [_fresh(other.intermediate)],
+        [other.root],
+        server_name="other.localhost",
+        at=now,
+    ).ok
+    assert len(calls) == 3
+
+    # after the leaf expires the remembered verdict does not apply: the validator runs and rejects
+    late = leaf.not_valid_after_utc + dt.timedelta(days=1)
+    expired = verify_chain(leaf, pool, anchors, server_name="localhost", at=late)
+    assert expired.reference_ok is False and not expired.ok
+    assert calls[-1] == late and len(calls) == 4

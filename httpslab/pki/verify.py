@@ -22,9 +22,11 @@ first failed one is the report's ``error`` and decides the TLS alert (RFC 5246 Â
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import ipaddress
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -684,6 +686,25 @@ def _store(anchors: tuple[x509.Certificate, ...]) -> Store:
     return Store(list(anchors))
 
 
+#: Reference verdicts, keyed by every input but the time: (purpose, name, IP, leaf,
+#: intermediates, anchors) -> (verdict, error, window). See _run_reference.
+_REFERENCE_VERDICTS: collections.OrderedDict[
+    tuple[object, ...], tuple[bool | None, str | None, tuple[dt.datetime, dt.datetime]]
+] = collections.OrderedDict()
+_REFERENCE_VERDICTS_MAX = 256
+_REFERENCE_VERDICTS_LOCK = threading.Lock()  # servers verify client chains from several threads
+
+
+def _common_validity(certificates: Iterable[x509.Certificate]) -> tuple[dt.datetime, dt.datetime] | None:
+    """The span of time in which every one of ``certificates`` is within its validity period."""
+    try:
+        start = max(c.not_valid_before_utc for c in certificates)
+        end = min(c.not_valid_after_utc for c in certificates)
+    except ValueError:
+        return None
+    return (start, end) if start <= end else None
+
+
 def _run_reference(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
@@ -694,8 +715,45 @@ def _run_reference(
     at: dt.datetime,
     purpose: Purpose,
 ) -> tuple[bool | None, str | None]:
+    """cryptography's verdict on the chain at ``at``, remembered for identical inputs.
+
+    The reference validator depends on the time only through the validity periods of the
+    certificates it is given (leaf, intermediates, anchors). So a verdict reached at a time
+    when every one of them was within its validity period holds at any other such time, and
+    is reused then; at any other time (some certificate expired or not yet valid) the
+    validator runs again. Everything else is part of the key, so no certificate's verdict
+    ever decides for another.
+    """
     if not anchors:
         return False, "there are no trust anchors"
+    key = (purpose, server_name, str(ip_address), leaf, tuple(intermediates), tuple(anchors))
+    with _REFERENCE_VERDICTS_LOCK:
+        remembered = _REFERENCE_VERDICTS.get(key)
+        if remembered is not None and remembered[2][0] <= at <= remembered[2][1]:
+            _REFERENCE_VERDICTS.move_to_end(key)
+            return remembered[0], remembered[1]
+    verdict = _run_reference_now(
+        leaf, intermediates, anchors, server_name=server_name, ip_address=ip_address, at=at, purpose=purpose
+    )
+    window = _common_validity([leaf, *intermediates, *anchors])
+    if window is not None and window[0] <= at <= window[1]:
+        with _REFERENCE_VERDICTS_LOCK:
+            _REFERENCE_VERDICTS[key] = (*verdict, window)
+            if len(_REFERENCE_VERDICTS) > _REFERENCE_VERDICTS_MAX:
+                _REFERENCE_VERDICTS.popitem(last=False)
+    return verdict
+
+
+def _run_reference_now(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    *,
+    server_name: str | None,
+    ip_address: IPAddressLike | None,
+    at: dt.datetime,
+    purpose: Purpose,
+) -> tuple[bool | None, str | None]:
     try:
         builder = PolicyBuilder().store(_store(tuple(anchors))).time(at)
         if purpose == "client":
