@@ -48,27 +48,32 @@ def test_another_leaf_with_the_same_subject_is_judged_on_its_own_names() -> None
     assert "elsewhere.example" in report.error.explanation
 
 
-def test_the_reference_verdict_is_reused_only_inside_the_common_validity_window(monkeypatch) -> None:
-    """cryptography's verdict is remembered per exact inputs, and reused only at a time when
-    every certificate given is within its validity period (the only way the time enters)."""
+def test_a_report_is_reused_only_inside_the_common_validity_window(monkeypatch) -> None:
+    """A report (cryptography's verdict included) is remembered per exact inputs, and reused
+    only at a time when every certificate given is within its validity period (the only way
+    the time enters)."""
     from httpslab.pki import verify as verify_module
 
     calls: list[dt.datetime] = []
-    real = verify_module._run_reference_now
+    real = verify_module._run_reference
 
     def counting(*args, **kwargs):
         calls.append(kwargs["at"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(verify_module, "_run_reference_now", counting)
-    monkeypatch.setattr(verify_module, "_REFERENCE_VERDICTS", verify_module.collections.OrderedDict())
+    monkeypatch.setattr(verify_module, "_run_reference", counting)
+    monkeypatch.setattr(verify_module, "_REPORTS", verify_module.collections.OrderedDict())
     pki = DemoPKI("ecdsa")
     leaf, pool, anchors = _fresh(pki.server), [_fresh(pki.intermediate)], [pki.root]
     now = dt.datetime.now(dt.UTC)
 
-    assert verify_chain(leaf, pool, anchors, server_name="localhost", at=now).reference_ok is True
-    assert verify_chain(leaf, pool, anchors, server_name="localhost", at=now + dt.timedelta(hours=1)).ok
+    first = verify_chain(leaf, pool, anchors, server_name="localhost", at=now)
+    later = now + dt.timedelta(hours=1)
+    again = verify_chain(_fresh(leaf), [_fresh(pool[0])], anchors, server_name="localhost", at=later)
+    assert first.reference_ok is True and again.ok
     assert len(calls) == 1  # same inputs, both times inside every validity period: reused
+    assert again.at == later and again is not first and again.checks is not first.checks
+    assert [str(c) for c in again.checks] == [str(c) for c in first.checks]
 
     # another name, another leaf, another anchor set: the validator runs again
     assert verify_chain(leaf, pool, anchors, server_name="nope.example", at=now).reference_ok is False

@@ -28,7 +28,7 @@ import functools
 import ipaddress
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cryptography import x509
@@ -686,13 +686,13 @@ def _store(anchors: tuple[x509.Certificate, ...]) -> Store:
     return Store(list(anchors))
 
 
-#: Reference verdicts, keyed by every input but the time: (purpose, name, IP, leaf,
-#: intermediates, anchors) -> (verdict, error, window). See _run_reference.
-_REFERENCE_VERDICTS: collections.OrderedDict[
-    tuple[object, ...], tuple[bool | None, str | None, tuple[dt.datetime, dt.datetime]]
+#: Reports, keyed by every input but the time: (purpose, name, IP, leaf, intermediates,
+#: anchors) -> (report, window). See verify_chain.
+_REPORTS: collections.OrderedDict[
+    tuple[object, ...], tuple[VerificationReport, tuple[dt.datetime, dt.datetime]]
 ] = collections.OrderedDict()
-_REFERENCE_VERDICTS_MAX = 256
-_REFERENCE_VERDICTS_LOCK = threading.Lock()  # servers verify client chains from several threads
+_REPORTS_MAX = 256
+_REPORTS_LOCK = threading.Lock()  # servers verify client chains from several threads
 
 
 def _common_validity(certificates: Iterable[x509.Certificate]) -> tuple[dt.datetime, dt.datetime] | None:
@@ -700,51 +700,37 @@ def _common_validity(certificates: Iterable[x509.Certificate]) -> tuple[dt.datet
     try:
         start = max(c.not_valid_before_utc for c in certificates)
         end = min(c.not_valid_after_utc for c in certificates)
-    except ValueError:
+    except Exception:  # a certificate that does not decode: nothing is remembered for it
         return None
     return (start, end) if start <= end else None
 
 
-def _run_reference(
-    leaf: x509.Certificate,
-    intermediates: Sequence[x509.Certificate],
-    anchors: Sequence[x509.Certificate],
-    *,
-    server_name: str | None,
-    ip_address: IPAddressLike | None,
-    at: dt.datetime,
-    purpose: Purpose,
-) -> tuple[bool | None, str | None]:
-    """cryptography's verdict on the chain at ``at``, remembered for identical inputs.
-
-    The reference validator depends on the time only through the validity periods of the
-    certificates it is given (leaf, intermediates, anchors). So a verdict reached at a time
-    when every one of them was within its validity period holds at any other such time, and
-    is reused then; at any other time (some certificate expired or not yet valid) the
-    validator runs again. Everything else is part of the key, so no certificate's verdict
-    ever decides for another.
-    """
-    if not anchors:
-        return False, "there are no trust anchors"
-    key = (purpose, server_name, str(ip_address), leaf, tuple(intermediates), tuple(anchors))
-    with _REFERENCE_VERDICTS_LOCK:
-        remembered = _REFERENCE_VERDICTS.get(key)
-        if remembered is not None and remembered[2][0] <= at <= remembered[2][1]:
-            _REFERENCE_VERDICTS.move_to_end(key)
-            return remembered[0], remembered[1]
-    verdict = _run_reference_now(
-        leaf, intermediates, anchors, server_name=server_name, ip_address=ip_address, at=at, purpose=purpose
+def _remembered_report(key: tuple[object, ...], at: dt.datetime) -> VerificationReport | None:
+    with _REPORTS_LOCK:
+        remembered = _REPORTS.get(key)
+        if remembered is None or not remembered[1][0] <= at <= remembered[1][1]:
+            return None
+        _REPORTS.move_to_end(key)
+        report = remembered[0]
+    return replace(
+        report, at=at, chain=list(report.chain), checks=list(report.checks), notes=list(report.notes)
     )
-    window = _common_validity([leaf, *intermediates, *anchors])
-    if window is not None and window[0] <= at <= window[1]:
-        with _REFERENCE_VERDICTS_LOCK:
-            _REFERENCE_VERDICTS[key] = (*verdict, window)
-            if len(_REFERENCE_VERDICTS) > _REFERENCE_VERDICTS_MAX:
-                _REFERENCE_VERDICTS.popitem(last=False)
-    return verdict
 
 
-def _run_reference_now(
+def _remember_report(
+    key: tuple[object, ...], report: VerificationReport, certificates: list[x509.Certificate]
+) -> None:
+    window = _common_validity(certificates)
+    if window is None or not window[0] <= report.at <= window[1]:
+        return
+    copy = replace(report, chain=list(report.chain), checks=list(report.checks), notes=list(report.notes))
+    with _REPORTS_LOCK:
+        _REPORTS[key] = (copy, window)
+        if len(_REPORTS) > _REPORTS_MAX:
+            _REPORTS.popitem(last=False)
+
+
+def _run_reference(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
@@ -872,6 +858,37 @@ def verify_chain(
             report.notes.append(f"trust anchor #{index} was skipped: {problem}")
             continue
         anchors.append(certificate)
+
+    # Every check depends on the certificates, the name or IP address, the purpose and the
+    # anchors, and on the time only through the certificates' validity periods (so does the
+    # reference validator). A report made at a time when every certificate given was within
+    # its validity period therefore holds at any other such time: it is reused then, and the
+    # whole verification runs again at any other time. No certificate's report decides for
+    # another: the key holds every input but the time.
+    memo_key = (purpose, name, str(ip), leaf, tuple(pool_in), tuple(anchors_in))
+    remembered = _remembered_report(memo_key, at)
+    if remembered is not None:
+        return remembered
+    report = _verify_parsed(report, leaf, pool, anchors, pool_in, name=name, ip=ip, at=at, purpose=purpose)
+    _remember_report(memo_key, report, [leaf, *pool_in, *anchors_in])
+    return report
+
+
+def _verify_parsed(
+    report: VerificationReport,
+    leaf: x509.Certificate,
+    pool: list[x509.Certificate],
+    anchors: list[x509.Certificate],
+    pool_in: list[x509.Certificate],
+    *,
+    name: str | None,
+    ip: IPAddressLike | None,
+    at: dt.datetime,
+    purpose: Purpose,
+) -> VerificationReport:
+    """Steps 2 to 8 of :func:`verify_chain` on parsed inputs (step 1 is in ``report`` already)."""
+    checks = report.checks
+    quote = _quote
 
     # 2. path. Each signature is verified once per call: the path builder tries issuers by
     # their signatures, and step 3 reports on the same links (the objects live until we return,
