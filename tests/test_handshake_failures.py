@@ -108,19 +108,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ServerFiles]:
     return out
 
 
-# ============================================================================ a Python ssl server
+# ============================================================================ loopback servers
 
 
-@dataclass
-class SSLServer:
-    """A Python ssl (OpenSSL) server thread that serves ``count`` clients, one after the other."""
+class _LoopbackAcceptor:
+    """A listening socket on 127.0.0.1 and a thread that accepts ``count`` clients in turn,
+    handing each to ``_handle``; the servers below differ only in what they do with one."""
 
-    context: ssl.SSLContext
-    replies: tuple[bytes, ...] = (b"HTTP/1.0 200 OK\r\n\r\nhello",)
-    count: int = 2
-    errors: list[BaseException] = field(default_factory=list)
+    count: int
 
-    def __post_init__(self) -> None:
+    def _start(self) -> None:
         self.listener = socket.socket()
         self.listener.bind((LOOPBACK, 0))
         self.listener.listen(4)
@@ -135,22 +132,44 @@ class SSLServer:
     def _serve(self) -> None:
         for _ in range(self.count):
             try:
-                raw, _ = self.listener.accept()
+                conn, _ = self.listener.accept()
             except OSError:
                 return
-            raw.settimeout(TIMEOUT)
-            try:
-                with self.context.wrap_socket(raw, server_side=True) as tls:
-                    tls.recv(65536)
-                    for reply in self.replies:  # one record per reply
-                        tls.sendall(reply)
-                    tls.unwrap()
-            except (OSError, ssl.SSLError) as exc:
-                self.errors.append(exc)
+            self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def close(self) -> None:
         self.listener.close()
         self.thread.join(TIMEOUT)
+
+
+# ============================================================================ a Python ssl server
+
+
+@dataclass
+class SSLServer(_LoopbackAcceptor):
+    """A Python ssl (OpenSSL) server thread that serves ``count`` clients, one after the other."""
+
+    context: ssl.SSLContext
+    replies: tuple[bytes, ...] = (b"HTTP/1.0 200 OK\r\n\r\nhello",)
+    count: int = 2
+    errors: list[BaseException] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._start()
+
+    def _handle(self, raw: socket.socket) -> None:
+        raw.settimeout(TIMEOUT)
+        try:
+            with self.context.wrap_socket(raw, server_side=True) as tls:
+                tls.recv(65536)
+                for reply in self.replies:  # one record per reply
+                    tls.sendall(reply)
+                tls.unwrap()
+        except (OSError, ssl.SSLError) as exc:
+            self.errors.append(exc)
 
 
 def ssl_server_context(
@@ -573,51 +592,33 @@ def test_flipped_bit_in_application_data(
 # ============================================================================ a lying or silent server
 
 
-class FakeServer:
+class FakeServer(_LoopbackAcceptor):
     """A raw TCP server on loopback: reads the ClientHello, then runs ``answer(client_hello)``."""
 
     def __init__(self, answer: Callable[[socket.socket, Any], None], count: int = 1) -> None:
         self.answer = answer
         self.count = count
         self.received: list[bytes] = []
-        self.listener = socket.socket()
-        self.listener.bind((LOOPBACK, 0))
-        self.listener.listen(4)
-        self.listener.settimeout(TIMEOUT)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self._start()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        return (LOOPBACK, self.listener.getsockname()[1])
-
-    def _serve(self) -> None:
-        for _ in range(self.count):
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(TIMEOUT)
+            data = b""
+            while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            hello = decode_handshake(data[5 : 5 + int.from_bytes(data[3:5], "big")])
+            self.answer(conn, hello)
+            rest = bytearray(data[5 + int.from_bytes(data[3:5], "big") :])
             try:
-                conn, _ = self.listener.accept()
+                while chunk := conn.recv(65536):
+                    rest += chunk
             except OSError:
-                return
-            with conn:
-                conn.settimeout(TIMEOUT)
-                data = b""
-                while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                hello = decode_handshake(data[5 : 5 + int.from_bytes(data[3:5], "big")])
-                self.answer(conn, hello)
-                rest = bytearray(data[5 + int.from_bytes(data[3:5], "big") :])
-                try:
-                    while chunk := conn.recv(65536):
-                        rest += chunk
-                except OSError:
-                    pass
-                self.received.append(bytes(rest))
-
-    def close(self) -> None:
-        self.listener.close()
-        self.thread.join(TIMEOUT)
+                pass
+            self.received.append(bytes(rest))
 
 
 def _server_hello(suite: CipherSuite) -> bytes:
