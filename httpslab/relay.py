@@ -317,7 +317,12 @@ class RecordingRelay:
                 except TimeoutError:
                     continue
                 except OSError:
-                    break
+                    # A client that reset before we accepted it (ECONNABORTED) must not take the
+                    # relay down for the next one: only a closed listener or a stop ends the loop.
+                    if self._stop.is_set() or self._listener.fileno() == -1:
+                        break
+                    self._stop.wait(_POLL_INTERVAL)  # no busy loop on a persistent error
+                    continue
                 accepted += 1
                 client.settimeout(_POLL_INTERVAL)
                 self._track(client)
