@@ -582,6 +582,12 @@ class TLSConnection:
         self._pending_read: Any = None
         self._pending_write: Any = None
         self._close_notify_sent = False
+        #: True once the peer's hello was read: from then on every record must carry TLS 1.2
+        self._record_version_fixed = False
+        #: the version of the records this side writes (changed only to answer a wrong version)
+        self._record_version_out = int(TLS12)
+        #: the next failure queues no alert (OpenSSL's SSL_AD_NO_ALERT)
+        self._fail_silently = False
         #: the :class:`~httpslab.pki.verify.VerificationReport` of the peer's chain, once checked
         self.verification_report: Any = None
 
@@ -754,6 +760,8 @@ class TLSConnection:
 
     # -- records ------------------------------------------------------------------
     def _receive_record(self, record: Record) -> None:
+        if self._record_version_fixed and record.version != TLS12:
+            self._wrong_record_version(record)
         if record.content_type == ContentType.APPLICATION_DATA and self._read_protection is not None:
             self._receive_application_data(record)
             return
@@ -796,6 +804,30 @@ class TLSConnection:
         else:  # pragma: no cover - RecordReader refuses other types already
             raise UnexpectedMessage(f"record content type {content_type} is not allowed")
 
+    def _wrong_record_version(self, record: Record) -> None:
+        """A record after the hellos whose version is not the negotiated one.
+
+        RFC 5246 §6.2.1 (``version``: "The version of the protocol being employed") and
+        Appendix E.1: only the records of the first hello may carry another 0x03xx. As OpenSSL
+        3.0's ``ssl3_get_record`` (ssl/record/ssl3_record.c) does: protocol_version
+        (SSL_R_WRONG_VERSION_NUMBER), checked before any decryption; while this side still
+        writes plaintext the alert goes back in a record with the peer's version ("send back
+        error using their minor version number"), and a record with the wrong version that is
+        itself an alert is answered with nothing (SSL_AD_NO_ALERT).
+        """
+        wrong = f"0x{record.version:04x}"
+        if self._write_protection is None:
+            if record.content_type == ContentType.ALERT:
+                self._fail_silently = True
+            else:
+                self._record_version_out = record.version
+        raise RemoteProtocolError(
+            f"the {self.peer} sent a {_content_name(record.content_type)} record with record version "
+            f"{wrong} after the hellos; every record must now carry the negotiated 0x0303 "
+            "(RFC 5246 §6.2.1, Appendix E.1)",
+            alert=AlertDescription.PROTOCOL_VERSION,
+        )
+
     def _receive_application_data(self, record: Record) -> None:
         """A protected application-data record (the bulk path: no work the transcript does not keep)."""
         plaintext = self._read_protection.open(record.content_type, record.version, record.fragment)
@@ -833,7 +865,7 @@ class TLSConnection:
         )
 
     def _write_record(self, content_type: ContentType, plaintext: bytes, *, note: bool = True) -> None:
-        version = int(TLS12)
+        version = self._record_version_out
         encrypted = self._write_protection is not None
         if encrypted:
             fragment = self._write_protection.seal(content_type, version, plaintext)
@@ -961,6 +993,8 @@ class TLSConnection:
 
     def _fail(self, error: TLSError, *, send_alert: bool = True) -> None:
         self.error = error
+        if self._fail_silently:
+            send_alert = False
         if send_alert and isinstance(error, ProtocolError) and self.state not in (State.CLOSED, State.ERROR):
             try:
                 self._send_alert(AlertLevel.FATAL, error.alert)
@@ -1330,6 +1364,7 @@ class ClientConnection(TLSConnection):
         secrets.cipher_suite = self.suite.suite
         secrets.extended_master_secret = self.extended_master_secret
         secrets.encrypt_then_mac = self.encrypt_then_mac
+        self._record_version_fixed = True  # OpenSSL: first_packet = 0 once the hello was read
         return State.WAIT_CERTIFICATE
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
@@ -1513,6 +1548,7 @@ class ServerConnection(TLSConnection):
         self.client_random = hello.random
         self.server_random = self._random(32) or os.urandom(32)
         self.server_name = hello.server_name
+        self._record_version_fixed = True  # OpenSSL: first_packet = 0 once the hello was read
         self.extended_master_secret = config.extended_master_secret and hello.extended_master_secret
         self.encrypt_then_mac = config.encrypt_then_mac and hello.encrypt_then_mac and not suite.is_aead
         secrets = self.transcript.secrets

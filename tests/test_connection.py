@@ -887,3 +887,95 @@ def test_client_certificate_key_that_does_not_decode_is_bad_certificate(anchors,
         server.receive_data(flight)
     assert info.value.alert == AlertDescription.BAD_CERTIFICATE
     assert [a.description for a in alerts_in(server.data_to_send())] == [AlertDescription.BAD_CERTIFICATE]
+
+
+# -------------------------------------------------------------------------- hardening: record version
+# RFC 5246 §6.2.1 / Appendix E.1: the records of the first hello may carry any 0x03xx; after
+# the hellos every record carries the negotiated version. OpenSSL 3.0 ssl3_get_record answers a
+# mismatch with protocol_version (SSL_R_WRONG_VERSION_NUMBER), sent back in a record with the
+# peer's version while its own write side is plaintext, and sends nothing when the record with
+# the wrong version is itself an alert.
+
+
+def _with_version(data: bytes, index: int, version: int) -> bytes:
+    """``data`` (whole records) with record number ``index`` re-sent with ``version``."""
+    records, rest = split_records(data)
+    assert not rest
+    records[index] = Record(records[index].content_type, version, records[index].fragment)
+    return b"".join(record.encode() for record in records)
+
+
+def _records_of(data: bytes) -> list[Record]:
+    records, rest = split_records(data)
+    assert not rest
+    return records
+
+
+def _server_flight(anchors, credentials, **kwargs):
+    client, server = make_pair(anchors, credentials, **kwargs)
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    return client, server, server.data_to_send()
+
+
+def test_hello_records_may_carry_any_tls_version(anchors, server_credentials):
+    client, server = make_pair(anchors, server_credentials)
+    client.start_handshake()
+    server.receive_data(_with_version(client.data_to_send(), 0, 0x0301))
+    flight = server.data_to_send()
+    assert _records_of(flight)[0].content_type == ContentType.HANDSHAKE
+    client.receive_data(_with_version(flight, 0, 0x0300))  # the ServerHello record
+    client_events, server_events = pump(client, server)
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)
+
+
+def test_client_refuses_a_wrong_record_version_after_the_server_hello(anchors, server_credentials):
+    client, _, flight = _server_flight(anchors, server_credentials)
+    with pytest.raises(RemoteProtocolError, match="record version") as raised:
+        client.receive_data(_with_version(flight, 1, 0x0301))  # the Certificate record
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    (alert_record,) = _records_of(client.data_to_send())
+    assert alert_record.content_type == ContentType.ALERT
+    # OpenSSL answers "using their minor version number" while its write side is plaintext
+    assert alert_record.version == 0x0301
+    assert decode_alert(alert_record.fragment) == Alert(2, AlertDescription.PROTOCOL_VERSION)
+    assert client.state is State.ERROR
+
+
+def test_server_refuses_a_wrong_record_version_after_the_client_hello(anchors, server_credentials):
+    client, server, flight = _server_flight(anchors, server_credentials)
+    client.receive_data(flight)
+    second_flight = client.data_to_send()  # ClientKeyExchange, ChangeCipherSpec, Finished
+    with pytest.raises(RemoteProtocolError) as raised:
+        server.receive_data(_with_version(second_flight, 0, 0x0302))
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    (alert_record,) = _records_of(server.data_to_send())
+    assert alert_record.version == 0x0302
+    assert decode_alert(alert_record.fragment).description == AlertDescription.PROTOCOL_VERSION
+
+
+def test_a_wrong_version_alert_record_is_answered_with_nothing(anchors, server_credentials):
+    client, _, flight = _server_flight(anchors, server_credentials)
+    hello_only = b"".join(r.encode() for r in _records_of(flight)[:1])
+    client.receive_data(hello_only)
+    warning = Record(ContentType.ALERT, 0x0301, bytes([1, AlertDescription.USER_CANCELED])).encode()
+    with pytest.raises(RemoteProtocolError) as raised:
+        client.receive_data(warning)
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    assert client.data_to_send() == b""  # OpenSSL: SSL_AD_NO_ALERT for an alert record
+    assert client.state is State.ERROR
+
+
+def test_a_wrong_version_on_a_protected_record_is_protocol_version(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    server.send_data(b"hello")
+    data = _with_version(server.data_to_send(), 0, 0x0301)
+    with pytest.raises(RemoteProtocolError) as raised:
+        client.receive_data(data)  # checked before decryption, as OpenSSL does: not bad_record_mac
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    (alert_record,) = _records_of(client.data_to_send())
+    assert alert_record.version == 0x0303  # the write side is protected: the negotiated version
+    with pytest.raises(AlertReceived) as received:
+        server.receive_data(alert_record.encode())
+    assert received.value.description == AlertDescription.PROTOCOL_VERSION

@@ -661,6 +661,42 @@ def test_server_picks_a_suite_the_client_never_offered() -> None:
     assert ours == theirs == (FATAL, AlertDescription.ILLEGAL_PARAMETER)
 
 
+def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it() -> None:
+    """A ServerHello, then a handshake record with version 0x0301 (RFC 5246 Appendix E.1: only
+    the hello's records may carry another 0x03xx): OpenSSL's client and httpslab's send the same
+    alert record, protocol_version, with the server's 0x0301 echoed in the record header."""
+    certificate_record = Record(
+        ContentType.HANDSHAKE, 0x0301, bytes([HandshakeType.CERTIFICATE, 0, 0, 3, 0, 0, 0])
+    )
+
+    def answer(conn: socket.socket, hello: Any) -> None:
+        conn.sendall(_server_hello(ECDHE_RSA) + certificate_record.encode())
+
+    server = FakeServer(answer, count=2)
+    sent: list[Record] = []
+    try:
+        with RecordingRelay(server.address) as relay:
+            with pytest.raises(RemoteProtocolError) as raised:
+                connect(*relay.address, server_name="localhost", cipher_suites=[ECDHE_RSA], timeout=TIMEOUT)
+            relay.wait_closed(TIMEOUT)
+            sent.append(_records(relay.client_to_server)[-1][1])
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+        with RecordingRelay(server.address) as relay:
+            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
+                with pytest.raises(ssl.SSLError, match=r"WRONG_VERSION_NUMBER|wrong version number"):
+                    context.wrap_socket(raw, server_hostname="localhost")
+            relay.wait_closed(TIMEOUT)
+            sent.append(_records(relay.client_to_server)[-1][1])
+    finally:
+        server.close()
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    ours, theirs = sent
+    assert theirs == Record(ContentType.ALERT, 0x0301, bytes([FATAL, AlertDescription.PROTOCOL_VERSION]))
+    assert ours == theirs
+
+
 @pytest.mark.parametrize("stage", ["after-accept", "after-server-hello"])
 def test_server_that_stops_talking_times_out(stage: str) -> None:
     def answer(conn: socket.socket, hello: Any) -> None:
