@@ -881,6 +881,26 @@ class TLSConnection:
     def _receive_handshake(self, kind: HandshakeType | int, raw: bytes, encrypted: bool) -> None:
         if not isinstance(kind, HandshakeType):
             raise UnexpectedMessage(f"handshake message type {kind} is not part of TLS 1.2")
+        if (
+            kind == HandshakeType.HELLO_REQUEST
+            and self.role == "client"
+            and self.state is not State.CONNECTED
+            and len(raw) == 4
+        ):
+            # RFC 5246 §7.4.1.1: "This message will be ignored by the client if the client is
+            # currently negotiating a session", and it is not in the handshake hash. OpenSSL 3.0
+            # (tls_get_message_header in ssl/statem/statem_lib.c) skips an empty one while the
+            # client is not in TLS_ST_OK; one with a body falls through to unexpected_message.
+            self.transcript.add(
+                self.peer,
+                "handshake",
+                "HelloRequest",
+                raw,
+                decoded=decode_handshake(raw),
+                encrypted=encrypted,
+                note="ignored: the client is negotiating (RFC 5246 §7.4.1.1)",
+            )
+            return
         allowed = next_states(self.role, self.state, kind)
         key_exchange = self.suite.key_exchange if self.suite else None
         message = decode_handshake(raw, key_exchange=key_exchange)

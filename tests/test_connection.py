@@ -979,3 +979,55 @@ def test_a_wrong_version_on_a_protected_record_is_protocol_version(anchors, serv
     with pytest.raises(AlertReceived) as received:
         server.receive_data(alert_record.encode())
     assert received.value.description == AlertDescription.PROTOCOL_VERSION
+
+
+# -------------------------------------------------------------------------- hardening: HelloRequest
+# RFC 5246 §7.4.1.1: "This message will be ignored by the client if the client is currently
+# negotiating a session", and it is not part of the handshake hash. OpenSSL 3.0
+# (tls_get_message_header, ssl/statem/statem_lib.c) skips an empty HelloRequest while the
+# client is not in TLS_ST_OK; one with a body is unexpected_message then, decode_error after.
+
+
+def _hello_request_record(body: bytes = b"") -> bytes:
+    return Record(
+        ContentType.HANDSHAKE,
+        0x0303,
+        bytes([HandshakeType.HELLO_REQUEST]) + len(body).to_bytes(3, "big") + body,
+    ).encode()
+
+
+def test_hello_request_during_the_handshake_is_ignored_and_not_hashed(anchors, server_credentials):
+    client, server, flight = _server_flight(anchors, server_credentials)
+    records = [r.encode() for r in _records_of(flight)]
+    # one before the ServerHello, one between two server messages, one after ServerHelloDone
+    spliced = _hello_request_record() + records[0] + _hello_request_record() + b"".join(records[1:])
+    assert client.receive_data(spliced + _hello_request_record()) == []
+    assert client.state is State.WAIT_CHANGE_CIPHER_SPEC
+    client_events, server_events = pump(client, server)
+    # both Finished messages verified: the ignored HelloRequests are in neither handshake hash
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)
+    ignored = [e for e in client.transcript.handshake_messages() if e.name == "HelloRequest"]
+    assert len(ignored) == 3 and all("ignored" in e.note for e in ignored)
+    assert not any(e.kind == "alert" for e in client.transcript.messages())
+
+
+def test_hello_request_with_a_body_during_the_handshake_is_unexpected(anchors, server_credentials):
+    client, _, _ = _server_flight(anchors, server_credentials)
+    with pytest.raises(UnexpectedMessage):
+        client.receive_data(_hello_request_record(b"\x00"))
+    assert alerts_in(client.data_to_send())[0].description == AlertDescription.UNEXPECTED_MESSAGE
+
+
+def test_hello_request_to_a_server_is_unexpected(server_credentials):
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    with pytest.raises(UnexpectedMessage):
+        server.receive_data(_hello_request_record())
+
+
+def test_hello_request_with_a_body_after_the_handshake_is_decode_error(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    server._write_record(ContentType.HANDSHAKE, bytes([HandshakeType.HELLO_REQUEST, 0, 0, 1, 0]))
+    with pytest.raises(RemoteProtocolError) as raised:
+        client.receive_data(server.data_to_send())
+    assert raised.value.alert == AlertDescription.DECODE_ERROR
