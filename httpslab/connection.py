@@ -588,6 +588,9 @@ class TLSConnection:
         self._record_version_out = int(TLS12)
         #: the next failure queues no alert (OpenSSL's SSL_AD_NO_ALERT)
         self._fail_silently = False
+        #: consecutive empty records and consecutive warning alerts received (flood limits)
+        self._empty_records = 0
+        self._warning_alerts = 0
         #: the :class:`~httpslab.pki.verify.VerificationReport` of the peer's chain, once checked
         self.verification_report: Any = None
 
@@ -777,6 +780,7 @@ class TLSConnection:
                 raise UnexpectedMessage(f"an empty {ContentType(record.content_type).name} record")
         else:
             plaintext = record.fragment
+        self._count_record(record.content_type, plaintext)
         self._note_record(self.peer, record, raw, plaintext, encrypted)
         content_type = record.content_type
         if content_type == ContentType.HANDSHAKE:
@@ -803,6 +807,33 @@ class TLSConnection:
                 self._events.append(ApplicationData(plaintext))
         else:  # pragma: no cover - RecordReader refuses other types already
             raise UnexpectedMessage(f"record content type {content_type} is not allowed")
+
+    #: OpenSSL 3.0 MAX_EMPTY_RECORDS (ssl/record/ssl3_record.c)
+    MAX_EMPTY_RECORDS: ClassVar[int] = 32
+    #: OpenSSL 3.0 MAX_WARN_ALERT_COUNT (ssl/record/record.h)
+    MAX_WARNING_ALERTS: ClassVar[int] = 5
+
+    def _count_record(self, content_type: int, plaintext: bytes) -> None:
+        """Limit floods of empty records (a peer could keep us spinning on them for free).
+
+        RFC 5246 §6.2.1 allows zero-length application-data fragments ("may be sent as they
+        are potentially useful as a traffic analysis countermeasure") but sets no limit; OpenSSL
+        3.0's ``ssl3_get_record`` fails with unexpected_message (SSL_R_RECORD_TOO_SMALL) once
+        more than MAX_EMPTY_RECORDS come in a row, and any non-empty record resets the count.
+        A non-empty record that is not an alert also resets the warning-alert count
+        (``ssl3_read_bytes``, ssl/record/rec_layer_s3.c).
+        """
+        if plaintext:
+            self._empty_records = 0
+            if content_type != ContentType.ALERT:
+                self._warning_alerts = 0
+            return
+        self._empty_records += 1
+        if self._empty_records > self.MAX_EMPTY_RECORDS:
+            raise UnexpectedMessage(
+                f"the {self.peer} sent more than {self.MAX_EMPTY_RECORDS} empty records in a row "
+                "(OpenSSL's limit, SSL_R_RECORD_TOO_SMALL)"
+            )
 
     def _wrong_record_version(self, record: Record) -> None:
         """A record after the hellos whose version is not the negotiated one.
@@ -835,6 +866,7 @@ class TLSConnection:
             from .errors import RecordOverflow
 
             raise RecordOverflow(f"a decrypted record of {len(plaintext)} bytes is longer than 2^14")
+        self._count_record(ContentType.APPLICATION_DATA, plaintext)
         keep = self.transcript.keeps_application_data(self.peer, len(plaintext))
         if keep:
             self._note_record(self.peer, record, record.encode(), plaintext, True)
@@ -962,6 +994,16 @@ class TLSConnection:
         self.transcript.add(
             self.peer, "alert", f"Alert {name}", plaintext, decoded=alert, encrypted=encrypted
         )
+        if not alert.is_fatal:
+            # RFC 5246 §7.2 sets no limit on warning alerts; OpenSSL 3.0's ssl3_read_bytes
+            # (ssl/record/rec_layer_s3.c) fails on the MAX_WARN_ALERT_COUNT-th in a row with
+            # unexpected_message (SSL_R_TOO_MANY_WARN_ALERTS), close_notify counted too.
+            self._warning_alerts += 1
+            if self._warning_alerts >= self.MAX_WARNING_ALERTS:
+                raise UnexpectedMessage(
+                    f"the {self.peer} sent {self._warning_alerts} warning alerts in a row "
+                    "(OpenSSL's limit, SSL_R_TOO_MANY_WARN_ALERTS)"
+                )
         if description == AlertDescription.CLOSE_NOTIFY:
             # RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
             # own and close down the connection immediately, discarding any pending writes."

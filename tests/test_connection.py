@@ -1031,3 +1031,75 @@ def test_hello_request_with_a_body_after_the_handshake_is_decode_error(anchors, 
     with pytest.raises(RemoteProtocolError) as raised:
         client.receive_data(server.data_to_send())
     assert raised.value.alert == AlertDescription.DECODE_ERROR
+
+
+# -------------------------------------------------------------------------- hardening: floods
+# OpenSSL 3.0: more than MAX_EMPTY_RECORDS (32) consecutive empty records -> unexpected_message
+# (SSL_R_RECORD_TOO_SMALL, ssl/record/ssl3_record.c; any non-empty record resets the count);
+# the MAX_WARN_ALERT_COUNT-th (5th) consecutive warning alert -> unexpected_message
+# (SSL_R_TOO_MANY_WARN_ALERTS, ssl/record/rec_layer_s3.c; a non-empty record that is not an
+# alert resets the count, an empty one does not; close_notify is counted too).
+
+USER_CANCELED_WARNING = bytes([1, AlertDescription.USER_CANCELED])
+
+
+def _protected(server: ServerConnection, *records: tuple[ContentType, bytes]) -> bytes:
+    for content_type, plaintext in records:
+        server._write_record(content_type, plaintext)
+    return server.data_to_send()
+
+
+def _empty_records(server: ServerConnection, count: int) -> bytes:
+    return _protected(server, *[(ContentType.APPLICATION_DATA, b"")] * count)
+
+
+def test_thirty_two_empty_records_are_accepted(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    events = []
+    for _ in range(32):  # one receive_data call each: the count spans calls
+        events += client.receive_data(_empty_records(server, 1))
+    events += client.receive_data(_protected(server, (ContentType.APPLICATION_DATA, b"x")))
+    events += client.receive_data(_empty_records(server, 32))  # the data record reset the count
+    assert events == [ApplicationData(b"x")]
+    assert client.state is State.CONNECTED
+
+
+def test_the_thirty_third_empty_record_is_unexpected_message(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    client.receive_data(_empty_records(server, 32))
+    with pytest.raises(UnexpectedMessage, match="empty records"):
+        client.receive_data(_empty_records(server, 1))
+    with pytest.raises(AlertReceived) as raised:
+        server.receive_data(client.data_to_send())
+    assert raised.value.description == AlertDescription.UNEXPECTED_MESSAGE
+
+
+def test_four_warning_alerts_in_a_row_are_accepted(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    warnings = [(ContentType.ALERT, USER_CANCELED_WARNING)] * 4
+    events = client.receive_data(
+        _protected(server, *warnings, (ContentType.APPLICATION_DATA, b"x"), *warnings)
+    )
+    assert (
+        events
+        == [WarningAlertReceived(AlertDescription.USER_CANCELED)] * 4
+        + [ApplicationData(b"x")]
+        + [WarningAlertReceived(AlertDescription.USER_CANCELED)] * 4
+    )
+    assert client.state is State.CONNECTED
+
+
+@pytest.mark.parametrize("fifth", ["user_canceled", "close_notify", "after-an-empty-record"])
+def test_the_fifth_warning_alert_in_a_row_is_unexpected_message(anchors, server_credentials, fifth):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    client.receive_data(_protected(server, *[(ContentType.ALERT, USER_CANCELED_WARNING)] * 4))
+    last: list[tuple[ContentType, bytes]] = [(ContentType.ALERT, USER_CANCELED_WARNING)]
+    if fifth == "close_notify":
+        last = [(ContentType.ALERT, bytes([1, AlertDescription.CLOSE_NOTIFY]))]
+    elif fifth == "after-an-empty-record":
+        last = [(ContentType.APPLICATION_DATA, b""), *last]  # an empty record does not reset it
+    with pytest.raises(UnexpectedMessage, match="warning alerts"):
+        client.receive_data(_protected(server, *last))
+    with pytest.raises(AlertReceived) as raised:
+        server.receive_data(client.data_to_send())
+    assert raised.value.description == AlertDescription.UNEXPECTED_MESSAGE
