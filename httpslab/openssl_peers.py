@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -565,6 +565,10 @@ def _openssl_binary() -> str:
 
 
 def _free_port() -> int:
+    """A port that was free a moment ago (bind to port 0, read it, close).
+
+    Another process can take it before s_server binds it: :func:`openssl_s_server` retries.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((LOOPBACK, 0))
         return int(probe.getsockname()[1])
@@ -582,7 +586,8 @@ class OpenSSLServer:
         self.args = args
         self._output = bytearray()
         self._lock = threading.Lock()
-        self._ready = threading.Event()
+        self._ready = threading.Event()  # set on ACCEPT or when the output ends
+        self._accepting = False  # True only once s_server printed ACCEPT (it is listening)
         self._reader = threading.Thread(target=self._read_output, name="s_server-output", daemon=True)
         self._reader.start()
 
@@ -600,6 +605,7 @@ class OpenSSLServer:
             with self._lock:
                 self._output += line
             if line.strip() == b"ACCEPT":
+                self._accepting = True
                 self._ready.set()
         self._ready.set()  # the process ended: stop waiting either way
 
@@ -616,7 +622,9 @@ class OpenSSLServer:
         self.process.stdin.flush()
 
     def _wait_ready(self, timeout: float) -> None:
-        if not self._ready.wait(timeout) or self.process.poll() is not None:
+        # s_server prints ACCEPT once it listens. Not poll(): a process that failed to bind
+        # has closed its output (which sets _ready) a moment before it can be reaped.
+        if not self._ready.wait(timeout) or not self._accepting or self.process.poll() is not None:
             raise OpenSSLPeerError(f"openssl s_server did not start: {' '.join(self.args)}\n{self.output}")
 
     def stop(self) -> None:
@@ -656,18 +664,27 @@ def openssl_s_server(
     keylog_file: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
+    attempts: int = 3,
 ) -> Iterator[OpenSSLServer]:
     """Run ``openssl s_server -accept 127.0.0.1:PORT -tls1_2 ...`` until the block ends.
 
     ``suite`` pins ``-cipher`` (and picks an ECDSA certificate for ECDSA suites unless
     ``key_type`` says otherwise). ``dh_group`` passes ``-dhparam`` with that group; without
     it s_server picks its automatic group. ``www`` answers ``GET /`` with a status page.
+    ``extra_args`` come last, so they override (``-cert``/``-key`` for another
+    certificate). ``env`` replaces the environment (e.g. an ``OPENSSL_CONF``).
+
+    The block starts once s_server printed ``ACCEPT`` (it is listening). The port is one
+    that was free a moment before; if another process took it first ("Address already in
+    use"), s_server is started again on a new port, up to ``attempts`` times in all. Any
+    other failure, or no ``ACCEPT`` within ``timeout`` seconds, raises OpenSSLPeerError.
     """
     binary = _openssl_binary()
     suite_args, default_key_type, _ = _suite_args(suite)
     identity = server_identity(key_type or default_key_type)
     last_error: OpenSSLPeerError | None = None
-    for _attempt in range(3):  # the free port can be taken between probing and binding
+    for _attempt in range(max(1, attempts)):  # the port can be taken between probing and binding
         port = _free_port()
         args = [
             binary,
@@ -691,7 +708,11 @@ def openssl_s_server(
             args += ["-keylogfile", os.fspath(keylog_file)]
         args += list(extra_args)
         process = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
         )
         server = OpenSSLServer(process, port, identity, args)
         try:
@@ -730,7 +751,7 @@ def openssl_s_client(
     *,
     suite: str | CipherSuite | None = None,
     input: bytes = b"",
-    servername: str = SERVER_NAME,
+    servername: str | None = SERVER_NAME,
     cafile: str | os.PathLike[str] | None = None,
     host: str = LOOPBACK,
     no_etm: bool = False,
@@ -738,12 +759,15 @@ def openssl_s_client(
     keylog_file: str | os.PathLike[str] | None = None,
     extra_args: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> SClientResult:
     """Run ``openssl s_client -connect 127.0.0.1:PORT -tls1_2 ...`` with ``input`` piped in.
 
     The certificate is checked against ``cafile`` (default: the demo RSA certificate) with
     ``-verify_return_error``. With ``ign_eof`` (the default) s_client waits for the server
     to close after the input ends, so a ``-www`` server's answer is in ``stdout``.
+    ``servername`` is sent as SNI; None sends none (``-noservername``, RFC 6066 §3: as for
+    an IP address). ``env`` replaces the environment (e.g. an ``OPENSSL_CONF``).
     """
     from .relay import is_loopback
 
@@ -759,8 +783,7 @@ def openssl_s_client(
         f"{host}:{port}",
         "-tls1_2",
         *suite_args,
-        "-servername",
-        servername,
+        *(["-noservername"] if servername is None else ["-servername", servername]),
         "-CAfile",
         os.fspath(ca),
         "-verify_return_error",
@@ -773,7 +796,14 @@ def openssl_s_client(
         args += ["-keylogfile", os.fspath(keylog_file)]
     args += list(extra_args)
     try:
-        completed = subprocess.run(args, input=input, capture_output=True, timeout=timeout, check=False)
+        completed = subprocess.run(
+            args,
+            input=input,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env=dict(env) if env is not None else None,
+        )
     except subprocess.TimeoutExpired as exc:
         raise OpenSSLPeerError(
             f"openssl s_client did not finish within {timeout} s: {' '.join(args)}"

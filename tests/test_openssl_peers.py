@@ -6,15 +6,18 @@ httpslab.messages) so that they can vouch for the recordings the other tests rel
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from httpslab import openssl_peers
 from httpslab.enums import CipherSuite, ExtensionType, HandshakeType
 from httpslab.errors import LocalProtocolError
 from httpslab.keylog import KeyLog
@@ -290,3 +293,127 @@ def test_s_client_fails_on_the_wrong_trust_anchor(ecdsa_identity: ServerIdentity
 def test_s_client_only_connects_to_loopback() -> None:
     with pytest.raises(OpenSSLPeerError):
         openssl_s_client(443, host="192.0.2.1")
+
+
+# -- the launcher survives a taken port -----------------------------------------------------------
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A loopback port bound (and listening) by this test for as long as it runs."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        yield holder.getsockname()[1]
+
+
+@needs_openssl
+def test_s_server_retries_on_a_port_taken_before_it_binds(
+    held_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen: list[int] = []
+    real_free_port = openssl_peers._free_port
+
+    def first_a_taken_port() -> int:  # the race: another process binds the probed port first
+        chosen.append(held_port if not chosen else real_free_port())
+        return chosen[-1]
+
+    monkeypatch.setattr(openssl_peers, "_free_port", first_a_taken_port)
+    with openssl_s_server("ECDHE-RSA-AES128-GCM-SHA256") as server:
+        result = openssl_s_client(
+            server.port, suite="ECDHE-RSA-AES128-GCM-SHA256", input=b"GET / HTTP/1.0\r\n\r\n"
+        )
+    assert len(chosen) == 2 and chosen[0] == held_port
+    assert server.port == chosen[1] != held_port
+    assert result.ok, result.stdout + result.stderr
+    assert "HTTP/1.0 200 ok" in result.stdout
+
+
+@needs_openssl
+def test_s_server_gives_up_after_its_attempts_and_says_why(
+    held_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(openssl_peers, "_free_port", lambda: calls.append(held_port) or held_port)
+    with pytest.raises(OpenSSLPeerError, match="Address already in use"):
+        with openssl_s_server(attempts=2):
+            pass
+    assert len(calls) == 2
+
+
+@needs_openssl
+def test_s_server_fails_fast_on_a_bad_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real_free_port = openssl_peers._free_port
+    monkeypatch.setattr(openssl_peers, "_free_port", lambda: calls.append(1) or real_free_port())
+    with pytest.raises(OpenSSLPeerError, match="did not start"):
+        with openssl_s_server(extra_args=["-no-such-option"]):
+            pass
+    assert len(calls) == 1  # not a taken port: no second attempt
+
+
+# -- environment and SNI ------------------------------------------------------------------------
+NO_EMS_CONF = """\
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Options = -ExtendedMasterSecret
+"""
+
+
+@needs_openssl
+@pytest.mark.parametrize("side", ["server", "client"])
+def test_env_reaches_the_openssl_process(side: str, tmp_path: Path) -> None:
+    """An OPENSSL_CONF that turns EMS off, given to one side only, turns it off for the session."""
+    conf = tmp_path / "no-ems.cnf"
+    conf.write_text(NO_EMS_CONF, encoding="ascii")
+    no_ems = {**os.environ, "OPENSSL_CONF": str(conf)}
+    suite = "ECDHE-RSA-AES128-GCM-SHA256"
+    with openssl_s_server(suite, env=no_ems if side == "server" else None) as server:
+        result = openssl_s_client(
+            server.port,
+            suite=suite,
+            input=b"GET / HTTP/1.0\r\n\r\n",
+            env=no_ems if side == "client" else None,
+        )
+        control = openssl_s_client(server.port, suite=suite, input=b"GET / HTTP/1.0\r\n\r\n")
+    assert result.ok, result.stdout + result.stderr
+    assert "Extended master secret: no" in result.stdout
+    assert ("Extended master secret: yes" in control.stdout) is (side == "client")
+
+
+@needs_openssl
+@pytest.mark.parametrize("servername", ["localhost", None])
+def test_s_client_sends_sni_only_when_given_a_name(servername: str | None) -> None:
+    suite = "ECDHE-RSA-AES128-GCM-SHA256"
+    with openssl_s_server(suite) as server, RecordingRelay(server.address) as relay:
+        result = openssl_s_client(
+            relay.port,
+            suite=suite,
+            servername=servername,
+            input=b"GET / HTTP/1.0\r\n\r\n",
+            extra_args=["-verify_ip", "127.0.0.1"] if servername is None else [],
+        )
+        relay.wait_closed(5)
+    assert result.ok, result.stdout + result.stderr
+    hello = _first(cleartext_handshake_messages(relay.client_to_server), HandshakeType.CLIENT_HELLO)
+    assert (ExtensionType.SERVER_NAME in _client_hello_extensions(hello)) is (servername is not None)
+
+
+def test_readiness_needs_accept_not_just_a_live_process() -> None:
+    """Output that ends without ACCEPT is a failed start, even while the process still runs
+    (a process closes its output a moment before it can be reaped)."""
+    process = subprocess.Popen(
+        ["sh", "-c", "echo 'BIO_bind: Address already in use'; exec >&- 2>&-; sleep 2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    server = openssl_peers.OpenSSLServer(process, 0, openssl_peers.server_identity(), ["sh"])
+    try:
+        with pytest.raises(OpenSSLPeerError, match="Address already in use"):
+            server._wait_ready(5)
+        assert process.poll() is None  # still running: poll() alone would have said "ready"
+    finally:
+        server.stop()
