@@ -157,6 +157,12 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
 )
 _EC_GROUPS = frozenset({NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1, NamedGroup.X448})
 _FFDHE_GROUPS = frozenset({NamedGroup.FFDHE2048, NamedGroup.FFDHE3072})
+#: the curve of an ECDSA key (cryptography's curve name) as a supported_groups code point
+_CURVE_GROUPS: dict[str, NamedGroup] = {
+    "secp256r1": NamedGroup.SECP256R1,
+    "secp384r1": NamedGroup.SECP384R1,
+    "secp521r1": NamedGroup.SECP521R1,
+}
 
 
 # ============================================================================ events
@@ -1454,6 +1460,7 @@ class ClientConnection(TLSConnection):
             raise IllegalParameter(
                 f"the server signed with {message.scheme!r}, which the client did not offer"
             )
+        self._check_certificate_curve()
         verify_signature(
             self._server_public_key,
             message.scheme,
@@ -1488,6 +1495,25 @@ class ClientConnection(TLSConnection):
             public_value = keyexchange.ecdhe_public_bytes(private_key)
         self._key_exchange_result = (premaster, public_value)
         return State.WAIT_CERTIFICATE_REQUEST
+
+    def _check_certificate_curve(self) -> None:
+        """RFC 8422 §5.3: an ECDSA server key "MUST employ a curve supported by the client".
+
+        Checked, as OpenSSL 3.0's ``tls12_check_peer_sigalg`` (ssl/t1_lib.c) does, when the
+        ServerKeyExchange signed with that key arrives and before its signature is verified:
+        illegal_parameter (SSL_R_WRONG_CURVE). Without a supported_groups extension the client
+        named no curves (RFC 8422 §4), and there is nothing to check.
+        """
+        key = self._server_public_key
+        offered = self.config.groups
+        if not offered or not isinstance(key, ec.EllipticCurvePublicKey):
+            return
+        group = _CURVE_GROUPS.get(key.curve.name)
+        if group not in offered:
+            raise IllegalParameter(
+                f"the server's ECDSA certificate key is on {key.curve.name}, a curve the client did "
+                f"not offer in supported_groups ({', '.join(g.name.lower() for g in offered)}; RFC 8422 §5.3)"
+            )
 
     def _on_certificate_request(self, message: CertificateRequest, _: bytes) -> State:
         self._certificate_request = message

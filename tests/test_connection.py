@@ -1103,3 +1103,34 @@ def test_the_fifth_warning_alert_in_a_row_is_unexpected_message(anchors, server_
     with pytest.raises(AlertReceived) as raised:
         server.receive_data(client.data_to_send())
     assert raised.value.description == AlertDescription.UNEXPECTED_MESSAGE
+
+
+# -------------------------------------------------------------------------- hardening: RFC 8422 curves
+# RFC 8422 §5.3: the server's ECDSA key "MUST employ a curve supported by the client (named in
+# the supported_groups extension)". OpenSSL 3.0 checks it with the ServerKeyExchange signature
+# (tls12_check_peer_sigalg, ssl/t1_lib.c: "Check curve matches extensions") and sends
+# illegal_parameter (SSL_R_WRONG_CURVE), before verifying the signature.
+
+
+def test_server_certificate_on_a_curve_the_client_did_not_offer(anchors, server_credentials):
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "groups": [NamedGroup.X25519]},
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    with pytest.raises(IllegalParameter, match="secp256r1"):
+        client.receive_data(server.data_to_send())
+    assert alerts_in(client.data_to_send())[0].description == AlertDescription.ILLEGAL_PARAMETER
+
+
+def test_server_certificate_on_an_offered_curve(anchors, server_credentials):
+    groups = [NamedGroup.X25519, NamedGroup.SECP256R1]
+    client, _, client_events, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "groups": groups},
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert client.peer_certificates[0].public_key().curve.name == "secp256r1"
