@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from httpslab import cli
 from httpslab.capture import analyze_capture
 from httpslab.connection import ApplicationData, ClientConnection, TLSConfig
-from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
+from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType, NamedGroup
 from httpslab.errors import (
     AlertReceived,
     BadCertificate,
@@ -695,6 +695,44 @@ def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it() -> 
     ours, theirs = sent
     assert theirs == Record(ContentType.ALERT, 0x0301, bytes([FATAL, AlertDescription.PROTOCOL_VERSION]))
     assert ours == theirs
+
+
+def test_ecdsa_certificate_on_a_curve_the_client_did_not_offer_as_openssl_answers_it(
+    tmp_path: Path,
+) -> None:
+    """An ECDSA P-256 server certificate, a client that offers only X25519 (RFC 8422 §5.3):
+    ``openssl s_client -groups X25519`` and httpslab's client both end the handshake with
+    illegal_parameter (OpenSSL: tls12_check_peer_sigalg, SSL_R_WRONG_CURVE). The httpslab
+    server does not check the client's groups against its certificate, so it lets both try."""
+    pki = demo_pki("ecdsa")
+    ecdsa = _write_server(tmp_path, "ecdsa", pki.server, [pki.intermediate], [pki.root], pki.server_key)
+    received: list[BaseException] = []
+    with TLSServer(server_config(ecdsa.chain_file, ecdsa.key_file), timeout=TIMEOUT) as server:
+
+        def serve(count: int) -> None:
+            for _ in range(count):
+                try:
+                    server.accept()
+                except TLSError as exc:
+                    received.append(exc)
+
+        thread = threading.Thread(target=serve, args=(2,), daemon=True)
+        thread.start()
+        output = subprocess.run(
+            ["openssl", "s_client", "-connect", f"{LOOPBACK}:{server.address[1]}", "-tls1_2",
+             "-groups", "X25519", "-CAfile", str(ecdsa.ca_file), "-msg"],
+            input=b"", capture_output=True, timeout=TIMEOUT,
+        )  # fmt: skip
+        config = TLSConfig(server_name="localhost", cafile=ecdsa.ca_file, groups=[NamedGroup.X25519])
+        with pytest.raises(IllegalParameter, match="did not offer") as raised:
+            connect(*server.address, config=config, timeout=TIMEOUT)
+        thread.join(TIMEOUT)
+    text = (output.stdout + output.stderr).decode("utf-8", "replace")
+    assert ">>> TLS 1.2, Alert [length 0002], fatal illegal_parameter" in text
+    assert "wrong curve" in text
+    assert raised.value.alert == AlertDescription.ILLEGAL_PARAMETER
+    assert [type(e) for e in received] == [AlertReceived, AlertReceived]
+    assert [e.description for e in received] == [AlertDescription.ILLEGAL_PARAMETER] * 2  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("stage", ["after-accept", "after-server-hello"])
