@@ -6,7 +6,9 @@ Two commands (HTTP/1.1 over TLS 1.2 as RFC 2818 and RFC 5246 describe it):
   over a socket), sends ``GET PATH``, prints the response body to stdout and, with ``--trace``,
   the handshake ladder to stderr. On failure it prints one line such as
   ``httpslab: handshake failed: certificate has expired (alert certificate_expired sent)``
-  and exits with status 1 (2 for usage errors).
+  and exits with status 1 (2 for usage errors). HOST must be ``localhost`` or a loopback
+  address (127.0.0.0/8, ``::1``): any other host is refused before a socket is opened
+  (exit status 2), because httpslab is a teaching tool whose demo keys are public.
 - ``serve`` answers every HTTP request with a short page that names the negotiated version
   and cipher suite. Without ``--cert`` it builds the demo PKI (:mod:`httpslab.pki`) and says
   where the CA file is. It listens on 127.0.0.1 unless told otherwise, serves each client in
@@ -33,7 +35,7 @@ from urllib.parse import urlsplit
 
 from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError
-from .io import TLSSession, server_config
+from .io import HANDSHAKE_TIMEOUT, TLSSession, loopback_connection, require_loopback, server_config
 from .relay import is_loopback
 from .suites import parse_suite_name
 from .transcript import Transcript
@@ -225,6 +227,11 @@ def _dechunk(data: bytes) -> bytes:
 
 def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     host, port, path = parse_https_url(args.url)
+    try:
+        require_loopback(host)
+    except LocalProtocolError as exc:  # before any socket: one line, no usage text
+        print(f"{PROGRAM}: error: {_reason(exc)}", file=stderr)
+        return EXIT_USAGE
     if args.key and not args.cert:
         raise UsageError("--key needs --cert")
     try:
@@ -247,7 +254,7 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except TLSError as exc:
         raise UsageError(_reason(exc)) from exc
     try:
-        sock = socket.create_connection((host, port), timeout=args.timeout)
+        sock = loopback_connection(host, port, args.timeout)
     except OSError as exc:
         print(f"{PROGRAM}: cannot connect to {host}:{port}: {exc.strerror or exc}", file=stderr)
         return EXIT_FAILURE
@@ -256,7 +263,7 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     handshake_done = False
     try:
         try:
-            session.handshake()
+            session.handshake(args.handshake_timeout)
             handshake_done = True
             session.send(_http_request(host, path))
             response = session.recv_all()
@@ -367,7 +374,7 @@ def _serve_client(
     session = TLSSession(sock, connection)
     handshake_done = False
     try:
-        session.handshake()
+        session.handshake(args.handshake_timeout)
         handshake_done = True
         if args.keylog:
             _append_keylog(args.keylog, connection.transcript)
@@ -459,12 +466,17 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROGRAM}",
-        description="HTTPS over httpslab's own TLS 1.2, byte by byte (demo material; loopback by default).",
+        description=(
+            "HTTPS over httpslab's own TLS 1.2, byte by byte (demo material): "
+            "get talks to loopback only (localhost, 127.0.0.0/8, ::1); serve listens on 127.0.0.1 by default."
+        ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    get = commands.add_parser("get", help="fetch an https:// URL and print the body")
-    get.add_argument("url", help="https://HOST:PORT/PATH")
+    get = commands.add_parser(
+        "get", help="fetch an https:// URL on loopback and print the body (other hosts are refused)"
+    )
+    get.add_argument("url", help="https://HOST:PORT/PATH with HOST localhost, 127.x.y.z or [::1]")
     get.add_argument("--cafile", help="PEM file of trusted CA certificates (default: the system's)")
     get.add_argument("--server-name", help="the name to check the certificate against and send as SNI")
     get.add_argument(
@@ -479,6 +491,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     get.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)"
+    )
+    get.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=HANDSHAKE_TIMEOUT,
+        help=f"seconds the whole handshake may take (default {HANDSHAKE_TIMEOUT:g})",
     )
     get.set_defaults(run=run_get)
 
@@ -496,6 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-ems", action="store_true", help="do not accept the extended master secret")
     serve.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for a client (default 10)"
+    )
+    serve.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=HANDSHAKE_TIMEOUT,
+        help=f"seconds a client's whole handshake may take (default {HANDSHAKE_TIMEOUT:g})",
     )
     serve.set_defaults(run=run_serve)
     return parser

@@ -22,6 +22,7 @@ __all__ = [
     "DecodeError",
     "DecryptError",
     "HandshakeFailure",
+    "HandshakeTimeout",
     "IllegalParameter",
     "InternalError",
     "KeyLogError",
@@ -30,6 +31,7 @@ __all__ = [
     "RecordOverflow",
     "RemoteProtocolError",
     "TLSError",
+    "TransportError",
     "UnexpectedMessage",
     "translate_crypto_errors",
 ]
@@ -130,6 +132,14 @@ class CertificateError(TLSError):
 
 class KeyLogError(TLSError):
     """A key log is malformed or does not hold the keys that were looked for."""
+
+
+class TransportError(TLSError):
+    """The TCP connection under TLS failed (refused, reset, timed out); ``__cause__`` is the OSError."""
+
+
+class HandshakeTimeout(TransportError):
+    """The whole handshake took longer than its deadline (e.g. a peer that trickles bytes)."""
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """Blocking drivers: a sans-I/O connection (:mod:`httpslab.connection`) over a real socket.
 
-- :func:`connect` opens a TCP connection, runs the client handshake and returns a
-  :class:`TLSSession` (``.send``, ``.recv``, ``.close``, ``.transcript``);
+- :func:`connect` opens a TCP connection to a loopback address, runs the client handshake
+  and returns a :class:`TLSSession` (``.send``, ``.recv``, ``.close``, ``.transcript``);
 - :class:`TLSServer` listens on the loopback interface, runs the server handshake for each
   client and hands the :class:`TLSSession` to a handler (what ``python -m httpslab serve``
   wraps).
@@ -10,15 +10,21 @@ The drivers do no protocol work: they move bytes between the socket and the conn
 flush whatever the connection queued (a fatal alert included) before raising its error,
 and append the session's master secret to an NSS key log when asked (so that Wireshark
 can decrypt a capture of the session).
+
+Both drivers talk to loopback only (``localhost``, 127.0.0.0/8, ``::1``; see
+:func:`httpslab.relay.is_loopback`): httpslab is a teaching tool whose demo keys are public.
+A non-loopback host is refused before any socket is opened. Besides the per-read
+``timeout``, a whole-handshake deadline (``handshake_timeout``) stops a peer that trickles
+bytes from keeping a handshake going forever.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,16 +40,66 @@ from .connection import (
     TLSConnection,
 )
 from .enums import CipherSuite
-from .errors import LocalProtocolError, TLSError
+from .errors import HandshakeTimeout, LocalProtocolError, TLSError, TransportError
 from .keylog import KeyLog
+from .relay import is_loopback
 from .state import State
 from .suites import SUITES
 from .transcript import Transcript
 
-__all__ = ["TLSServer", "TLSSession", "connect", "echo_handler"]
+__all__ = [
+    "HANDSHAKE_TIMEOUT",
+    "LOOPBACK_ONLY",
+    "TLSServer",
+    "TLSSession",
+    "connect",
+    "echo_handler",
+    "loopback_connection",
+    "require_loopback",
+]
 
 KeyLogTarget = str | os.PathLike[str] | KeyLog | None
 _RECV_SIZE = 65536
+#: seconds a whole handshake may take by default (each read also has its own ``timeout``)
+HANDSHAKE_TIMEOUT = 30.0
+#: why a non-loopback host is refused
+LOOPBACK_ONLY = (
+    "httpslab only talks to loopback (localhost, 127.0.0.0/8, ::1): it is a teaching tool "
+    "and its demo keys and certificates are public, so its traffic never leaves this machine"
+)
+
+
+def require_loopback(host: str, action: str = "connect to") -> None:
+    """Raise :class:`LocalProtocolError` unless ``host`` is loopback (nothing is resolved)."""
+    if not is_loopback(host):
+        raise LocalProtocolError(f"refusing to {action} {host!r}: {LOOPBACK_ONLY}")
+
+
+def loopback_connection(host: str, port: int, timeout: float | None = 10.0) -> socket.socket:
+    """A TCP connection to ``host:port``; only for a loopback ``host`` (checked before any socket).
+
+    ``localhost`` is looked up (the hosts file) and only the loopback addresses it names are
+    tried, in order; an IP literal is used as it is.
+    """
+    require_loopback(host)
+    if host != "localhost":
+        return socket.create_connection((host, port), timeout=timeout)
+    last_error: OSError | None = None
+    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        if not is_loopback(address[0]):
+            continue
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            last_error = exc
+            continue
+        return sock
+    if last_error is not None:
+        raise last_error
+    raise LocalProtocolError(f"'localhost' names no loopback address here; {LOOPBACK_ONLY}")
 
 
 class TLSSession:
@@ -69,6 +125,8 @@ class TLSSession:
         self.events: list[Event] = []
         #: how many ApplicationData events arrived (their data went to recv, not to ``events``)
         self.application_data_events = 0
+        # while a handshake with a deadline runs: (deadline on time.monotonic(), its length)
+        self._deadline: tuple[float, float] | None = None
 
     # -- properties --------------------------------------------------------------------
     @property
@@ -94,20 +152,30 @@ class TLSSession:
         return self._closed
 
     # -- I/O ---------------------------------------------------------------------------
-    def handshake(self) -> None:
-        """Run the handshake to completion (called by connect / accept)."""
+    def handshake(self, timeout: float | None = None) -> None:
+        """Run the handshake to completion (called by connect / accept).
+
+        ``timeout`` bounds the whole handshake in seconds (None: no bound): every read and
+        write waits at most for what is left of it, so a peer that trickles a byte at a time
+        cannot keep the handshake going; :class:`~httpslab.errors.HandshakeTimeout` is raised
+        when it runs out. The socket's own timeout still bounds each single read.
+        """
+        per_read = self.socket.gettimeout()
+        if timeout is not None:
+            self._deadline = (time.monotonic() + timeout, timeout)
         try:
             if isinstance(self.connection, ClientConnection) and self.connection.state is State.START:
                 self.connection.start_handshake()
             while not self.connection.handshake_complete:
-                self._flush()
+                self._flush_in_time(per_read)
+                self._arm_deadline(per_read)
                 data = self._read_socket()
                 self._feed(data)
                 if self.connection.state in (State.CLOSED, State.ERROR):
                     raise LocalProtocolError(
                         f"the connection ended during the handshake ({self.connection.state.name})"
                     )
-            self._flush()
+            self._flush_in_time(per_read)
         except BaseException:
             # a failed handshake leaves nothing open: the fatal alert (if any) was flushed by
             # _feed; a timeout or a broken socket sends nothing and just hangs up
@@ -115,6 +183,9 @@ class TLSSession:
             with contextlib.suppress(OSError):
                 self.socket.close()
             raise
+        finally:
+            self._deadline = None
+        self.socket.settimeout(per_read)
 
     def send(self, data: bytes) -> None:
         """Encrypt and send ``data`` (split into records of at most 2^14 bytes)."""
@@ -175,11 +246,44 @@ class TLSSession:
         return f"<TLSSession {self.connection.role} {self.version} {suite} {self.connection.state.name}>"
 
     # -- plumbing ----------------------------------------------------------------------
+    def _arm_deadline(self, per_read: float | None) -> None:
+        """Shrink the socket's timeout to what is left of the handshake deadline (if any)."""
+        if self._deadline is None:
+            return
+        deadline, length = self._deadline
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise HandshakeTimeout(f"the handshake did not finish within {length:g} s (the peer is too slow)")
+        self.socket.settimeout(remaining if per_read is None else min(per_read, remaining))
+
+    def _deadline_passed(self) -> bool:
+        # poll() rounds its timeout up to whole milliseconds, so a wait cut short by the
+        # deadline ends at or after it; the margin only absorbs clock granularity
+        return self._deadline is not None and time.monotonic() >= self._deadline[0] - 0.001
+
+    def _flush_in_time(self, per_read: float | None) -> None:
+        """:meth:`_flush` within the handshake deadline (a peer that does not read blocks sendall)."""
+        self._arm_deadline(per_read)
+        try:
+            self._flush()
+        except TimeoutError as exc:
+            if self._deadline_passed():
+                assert self._deadline is not None
+                raise HandshakeTimeout(
+                    f"the handshake did not finish within {self._deadline[1]:g} s (the peer does not read)"
+                ) from exc
+            raise TransportError(f"the peer took no data within {self.socket.gettimeout()} s") from exc
+
     def _read_socket(self) -> bytes:
         try:
             return self.socket.recv(_RECV_SIZE)
         except TimeoutError as exc:
-            raise TLSError(f"no answer from the peer within {self.socket.gettimeout()} s") from exc
+            if self._deadline_passed():
+                assert self._deadline is not None
+                raise HandshakeTimeout(
+                    f"the handshake did not finish within {self._deadline[1]:g} s (the peer is too slow)"
+                ) from exc
+            raise TransportError(f"no answer from the peer within {self.socket.gettimeout()} s") from exc
         except ConnectionResetError:
             return b""
 
@@ -241,9 +345,15 @@ def connect(
     timeout: float | None = 10.0,
     verify: bool = True,
     config: TLSConfig | None = None,
+    handshake_timeout: float | None = HANDSHAKE_TIMEOUT,
 ) -> TLSSession:
-    """Connect to ``host:port``, run a TLS 1.2 handshake and return the session.
+    """Connect to ``host:port`` on loopback, run a TLS 1.2 handshake and return the session.
 
+    ``host`` must be ``localhost`` or a loopback address (127.0.0.0/8, ``::1``): any other
+    host raises :class:`~httpslab.errors.LocalProtocolError` before a socket is opened
+    (httpslab is a teaching tool; its demo keys are public). ``timeout`` bounds the TCP
+    connect and each read; ``handshake_timeout`` bounds the whole handshake
+    (:class:`~httpslab.errors.HandshakeTimeout`; None for no bound).
     ``server_name`` (default: ``host``) is checked against the certificate — as a DNS name,
     or as an IP address when it is one — and sent as SNI unless it is an IP literal.
     ``cipher_suites`` takes IANA (``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256``) or OpenSSL
@@ -253,6 +363,7 @@ def connect(
     """
     import dataclasses
 
+    require_loopback(host)
     fields: dict[str, Any] = {
         "server_name": server_name if server_name is not None else host,
         "verify": verify,
@@ -265,10 +376,10 @@ def connect(
     if credentials:
         fields["credentials"] = credentials
     config = dataclasses.replace(config, **fields) if config is not None else TLSConfig(**fields)
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = loopback_connection(host, port, timeout)
     session = TLSSession(sock, ClientConnection(config))
     try:
-        session.handshake()
+        session.handshake(handshake_timeout)
     except BaseException:
         with contextlib.suppress(OSError):
             sock.close()
@@ -297,7 +408,9 @@ class TLSServer:
 
     Only loopback addresses are accepted: httpslab serves demo keys that anyone can read.
     Each accepted session's transcript is kept in ``sessions`` (and its key log line in
-    ``keylog`` when given).
+    ``keylog`` when given). ``timeout`` bounds each read from a client, ``handshake_timeout``
+    each whole handshake (a client that trickles bytes gets
+    :class:`~httpslab.errors.HandshakeTimeout`; None for no bound).
     """
 
     def __init__(
@@ -309,18 +422,15 @@ class TLSServer:
         keylog: KeyLogTarget = None,
         timeout: float | None = 10.0,
         backlog: int = 8,
+        handshake_timeout: float | None = HANDSHAKE_TIMEOUT,
     ) -> None:
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if not loopback:
-            raise LocalProtocolError(f"httpslab serves on loopback addresses only, not {host!r}")
+        require_loopback(host, "listen on")
         if not config.credentials:
             raise LocalProtocolError("the server configuration has no certificate (TLSConfig.credentials)")
         self.config = config
         self.keylog = keylog
         self.timeout = timeout
+        self.handshake_timeout = handshake_timeout
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -344,7 +454,7 @@ class TLSServer:
         session = TLSSession(sock, ServerConnection(self.config))
         self.sessions.append(session)
         try:
-            session.handshake()
+            session.handshake(self.handshake_timeout)
         except BaseException:
             with contextlib.suppress(OSError, TLSError):  # as in connect: once the keys exist
                 _write_keylog(self.keylog, session.transcript)
@@ -371,7 +481,7 @@ class TLSServer:
                 if len(self.sessions) == sessions_before:
                     raise  # the listening socket itself failed
                 # the client's socket broke during the handshake (a reset): on to the next one
-                error = TLSError(f"the connection to the client broke during the handshake: {exc}")
+                error = TransportError(f"the connection to the client broke during the handshake: {exc}")
                 error.__cause__ = exc
                 self.errors.append(error)
                 served += 1
@@ -382,7 +492,7 @@ class TLSServer:
             except TLSError as exc:
                 self.errors.append(exc)
             except OSError as exc:  # this client's socket broke (a reset, a broken pipe): next one
-                error = TLSError(f"the connection to the client broke: {exc}")
+                error = TransportError(f"the connection to the client broke: {exc}")
                 error.__cause__ = exc
                 self.errors.append(error)
             finally:

@@ -128,13 +128,22 @@ class RelayedConnection:
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): the only places httpslab talks to."""
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1): the only places httpslab talks to.
+
+    Nothing is resolved: a name other than ``localhost`` is not loopback, whatever DNS would
+    say. An IPv4-mapped IPv6 address counts as the IPv4 address it carries
+    (``::ffff:127.0.0.1`` is loopback, ``::ffff:8.8.8.8`` is not) on every Python version
+    (``ipaddress`` says False for both before Python 3.13).
+    """
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 class RecordingRelay:
