@@ -33,7 +33,7 @@ from typing import Any
 
 from ..connection import ClientConnection, Credential, TLSConfig
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
-from ..errors import DecodeError, LocalProtocolError, TLSError
+from ..errors import DecodeError, LocalProtocolError, TLSError, TransportError
 from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
 from ..record import Record, split_records
@@ -193,8 +193,13 @@ def https_get(
     preference (the server accepts every suite; the first one decides the certificate type).
     ``require_client_cert`` makes the server demand a client certificate (mutual TLS);
     ``client_cert`` makes the client have one. The server is TLS 1.2 only.
+
+    Every failure of the client ends up in ``LiveSession.error``, never as an exception: a
+    TLS error as it is, a socket error (the relay refused the connection, the server reset
+    it, a read timed out) as a :class:`~httpslab.errors.TransportError` that says what
+    failed and that running the cell again is the thing to try.
     """
-    from ..io import TLSSession
+    from ..io import HANDSHAKE_TIMEOUT, TLSSession
 
     offered = [suite] if isinstance(suite, str | int) else list(suite)
     if not offered:
@@ -261,22 +266,36 @@ def https_get(
                 random=seeded_random(seed) if seed is not None else None,
             )
             connection = ClientConnection(config)
+            relay_host, relay_port = relay.address
             try:
-                sock = socket.create_connection(relay.address, timeout=timeout)
+                try:
+                    sock = socket.create_connection((relay_host, relay_port), timeout=timeout)
+                except OSError as exc:
+                    raise TransportError(
+                        f"connecting to the recording relay at {relay_host}:{relay_port} failed "
+                        f"({type(exc).__name__}: {exc}); run the cell again"
+                    ) from exc
                 session = TLSSession(sock, connection)
-                session.handshake()
-                keylog_lines.append(session.transcript.keylog())
-                session.send(request)
-                keys_while_open = connection_keys(connection)
-                response = session.recv_all()
+                try:
+                    session.handshake(HANDSHAKE_TIMEOUT)
+                    keylog_lines.append(session.transcript.keylog())
+                    session.send(request)
+                    keys_while_open = connection_keys(connection)
+                    response = session.recv_all()
+                except OSError as exc:
+                    raise TransportError(
+                        "the connection to the server (through the recording relay) broke "
+                        f"({type(exc).__name__}: {exc}); run the cell again"
+                    ) from exc
                 session.close()
             except TLSError as exc:
                 client_error = exc
                 if session is not None:
                     session.close()
             thread.join(timeout + 1)
-            with contextlib.suppress(TimeoutError):
-                relay.wait_closed(timeout)
+            if session is not None:  # the relay accepted the client: wait until it is done
+                with contextlib.suppress(TimeoutError):
+                    relay.wait_closed(timeout)
             client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
     finally:
         listener.close()
