@@ -43,7 +43,7 @@ import socket
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,13 @@ from httpslab.connection import ConnectionClosed, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, ContentType
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
-from httpslab.openssl_peers import OP_NO_EXTENDED_MASTER_SECRET, dh_parameters_file
+from httpslab.openssl_peers import (
+    OP_NO_EXTENDED_MASTER_SECRET,
+    OpenSSLServer,
+    dh_parameters_file,
+    openssl_s_client,
+    openssl_s_server,
+)
 from httpslab.pki import PemFiles, demo_pki
 from httpslab.relay import RecordingRelay
 from httpslab.suites import SUITES, suite_info
@@ -185,67 +191,41 @@ def _openssl_env(identities: Identities, ems: bool) -> dict[str, str]:
     return env
 
 
-class SServer:
-    """One ``openssl s_server -www`` with an RSA and an ECDSA certificate, serving many clients."""
+def _s_server(
+    identities: Identities, *, ems: bool = True, client_cert: bool = False, extra_args: Sequence[str] = ()
+) -> contextlib.AbstractContextManager[OpenSSLServer]:
+    """``openssl s_server -www`` with an RSA and an ECDSA chain and every suite, serving many clients.
 
-    def __init__(
-        self, identities: Identities, *, ems: bool, client_cert: bool, extra_args: tuple[str, ...] = ()
-    ) -> None:
-        rsa, ecdsa = identities.rsa, identities.ecdsa
-        for _attempt in range(3):  # the probed port can be taken before s_server binds it
-            with socket.socket() as probe:
-                probe.bind((LOOPBACK, 0))
-                self.port = probe.getsockname()[1]
-            args = [
-                "openssl", "s_server", "-accept", f"{LOOPBACK}:{self.port}", "-tls1_2", "-www",
-                "-cipher", "ALL",
-                "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
-                "-key", str(rsa.server_key_file),
-                "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
-                "-dkey", str(ecdsa.server_key_file),
-            ]  # fmt: skip
-            if client_cert:
-                args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
-            args += extra_args
-            self.process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=_openssl_env(identities, ems),
-            )
-            assert self.process.stdout is not None
-            if any(line.strip() == b"ACCEPT" for line in self.process.stdout):
-                break
-            self.process.wait(5)
-        else:
-            raise AssertionError(f"s_server did not start: {args}")
-        # keep draining its output so that it never blocks on a full pipe
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+    Started by :func:`httpslab.openssl_peers.openssl_s_server` (ready on ``ACCEPT``, retried
+    on a taken port); these ``-cert``/``-key`` arguments replace its self-signed certificate.
+    """
+    rsa, ecdsa = identities.rsa, identities.ecdsa
+    args = [
+        "-cipher", "ALL",
+        "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
+        "-key", str(rsa.server_key_file),
+        "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
+        "-dkey", str(ecdsa.server_key_file),
+    ]  # fmt: skip
+    if client_cert:
+        args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
+    return openssl_s_server(
+        None, extra_args=[*args, *extra_args], env=_openssl_env(identities, ems), timeout=TIMEOUT
+    )
 
 
 @pytest.fixture(scope="module")
-def s_servers(identities: Identities) -> Iterator[dict[tuple[bool, bool], SServer]]:
+def s_servers(identities: Identities) -> Iterator[dict[tuple[bool, bool], OpenSSLServer]]:
     """s_server processes keyed by (ems, client_cert), started on first use."""
-    running: dict[tuple[bool, bool], SServer] = {}
+    with contextlib.ExitStack() as running:
 
-    class Lazy(dict):  # type: ignore[type-arg]
-        def __missing__(self, key: tuple[bool, bool]) -> SServer:
-            server = SServer(identities, ems=key[0], client_cert=key[1])
-            running[key] = server
-            self[key] = server
-            return server
+        class Lazy(dict):  # type: ignore[type-arg]
+            def __missing__(self, key: tuple[bool, bool]) -> OpenSSLServer:
+                server = running.enter_context(_s_server(identities, ems=key[0], client_cert=key[1]))
+                self[key] = server
+                return server
 
-    yield Lazy()
-    for server in running.values():
-        server.stop()
+        yield Lazy()
 
 
 @pytest.fixture(scope="module")
@@ -276,6 +256,80 @@ def _client_credentials(case: Case, identities: Identities) -> dict[str, Any]:
         return {}
     files = identities.files(case.key_type)
     return {"client_cert": files.client_chain_file, "client_key": files.client_key_file}
+
+
+def _fetch(
+    port: int, identities: Identities, suite: CipherSuite, *, server_name: str = HOST_NAME, **options: Any
+) -> tuple[TLSSession, bytes]:
+    """httpslab client: connect, send REQUEST, read until the server closes, close (close_notify)."""
+    session = connect(
+        LOOPBACK,
+        port,
+        server_name=server_name,
+        cafile=identities.ca_file,
+        cipher_suites=[suite],
+        timeout=TIMEOUT,
+        **options,
+    )
+    with contextlib.closing(session):
+        session.send(REQUEST)
+        page = session.recv_all()
+    return session, page
+
+
+def _fetch_from_new_s_server(
+    identities: Identities, suite: CipherSuite, *extra_args: str
+) -> tuple[TLSSession, bytes]:
+    """Start an s_server with ``extra_args``, :func:`_fetch` its page once, stop it."""
+    with _s_server(identities, extra_args=extra_args) as server:
+        return _fetch(server.port, identities, suite)
+
+
+def _s_client_certificate_args(files: PemFiles) -> list[str]:
+    # -cert loads the leaf only; the intermediate goes with -cert_chain
+    return [
+        "-cert", str(files.client_chain_file), "-cert_chain", str(files.intermediate_file),
+        "-key", str(files.client_key_file),
+    ]  # fmt: skip
+
+
+def _s_client(
+    port: int,
+    identities: Identities,
+    *extra_args: str,
+    suite: CipherSuite | str | None = None,
+    ems: bool = True,
+    by_ip: bool = False,
+) -> str:
+    """openssl s_client sends REQUEST (SNI and name check by name, or none and an IP check)
+    and waits for the server to close; its stdout."""
+    name_check = ["-verify_ip", LOOPBACK] if by_ip else ["-verify_hostname", HOST_NAME]
+    result = openssl_s_client(
+        port,
+        suite=suite,
+        input=REQUEST,
+        servername=None if by_ip else HOST_NAME,
+        cafile=identities.ca_file,
+        extra_args=[*name_check, *extra_args],
+        env=_openssl_env(identities, ems),
+        timeout=TIMEOUT,
+    )
+    assert result.ok, result.stdout + result.stderr
+    return result.stdout
+
+
+def _s_client_to_httpslab(
+    server: TLSServer, identities: Identities, *extra_args: str, port: int | None = None, **options: Any
+) -> tuple[dict[str, Any], str]:
+    """One httpslab session accepted in a thread (:func:`_accept_in_thread`) for one
+    :func:`_s_client` run, sent to ``port`` (a relay in front of ``server``) or to ``server``."""
+    result: dict[str, Any] = {}
+    thread = _accept_in_thread(server, result, wait_for_close=False)
+    try:
+        stdout = _s_client(port or server.address[1], identities, *extra_args, **options)
+    finally:
+        thread.join(TIMEOUT)
+    return result, stdout
 
 
 def _assert_httpslab_client_side(session: TLSSession, case: Case) -> None:
@@ -364,18 +418,13 @@ def run_ssl_server(case: Case, identities: Identities) -> None:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        session = connect(
-            LOOPBACK,
+        session, reply = _fetch(
             listener.getsockname()[1],
+            identities,
+            case.suite,
             server_name=case.server_name,
-            cafile=identities.ca_file,
-            cipher_suites=[case.suite],
-            timeout=TIMEOUT,
             **_client_credentials(case, identities),
         )
-        session.send(REQUEST)
-        reply = session.recv_all()
-        session.close()
     finally:
         thread.join(TIMEOUT)
         listener.close()
@@ -390,22 +439,19 @@ def run_ssl_server(case: Case, identities: Identities) -> None:
     _assert_httpslab_client_side(session, case)
 
 
-def run_s_server(case: Case, identities: Identities, s_servers: dict[tuple[bool, bool], SServer]) -> None:
+def run_s_server(
+    case: Case, identities: Identities, s_servers: dict[tuple[bool, bool], OpenSSLServer]
+) -> None:
     """httpslab client → openssl s_server -www, through a recording relay."""
     server = s_servers[(case.ems, case.client_cert)]
-    with RecordingRelay((LOOPBACK, server.port)) as relay:
-        session = connect(
-            LOOPBACK,
+    with RecordingRelay(server.address) as relay:
+        session, page = _fetch(
             relay.port,
+            identities,
+            case.suite,
             server_name=case.server_name,
-            cafile=identities.ca_file,
-            cipher_suites=[case.suite],
-            timeout=TIMEOUT,
             **_client_credentials(case, identities),
         )
-        session.send(REQUEST)
-        page = session.recv_all()
-        session.close()
         keylog = KeyLog.parse(session.transcript.keylog())
         _assert_capture_closes_cleanly(relay, keylog, case)
     assert page.startswith(b"HTTP/1.0 200 ok\r\n")
@@ -498,36 +544,17 @@ def run_s_client(case: Case, identities: Identities, servers: dict[bool, TLSServ
     """openssl s_client → httpslab server, through a recording relay."""
     info = suite_info(case.suite)
     server = servers[case.client_cert]
-    result: dict[str, Any] = {}
-    thread = _accept_in_thread(server, result, wait_for_close=False)
+    certificate_args = _s_client_certificate_args(identities.files(case.key_type)) if case.client_cert else []
     with RecordingRelay(server.address) as relay:
-        args = [
-            "openssl", "s_client", "-connect", f"{LOOPBACK}:{relay.port}", "-tls1_2",
-            "-cipher", info.openssl_name, "-CAfile", str(identities.ca_file),
-            "-verify_return_error", "-ign_eof",
-        ]  # fmt: skip
-        if case.by_ip:
-            args += ["-noservername", "-verify_ip", LOOPBACK]
-        else:
-            args += ["-servername", HOST_NAME, "-verify_hostname", HOST_NAME]
-        if case.client_cert:
-            files = identities.files(case.key_type)
-            # -cert loads the leaf only; the intermediate goes with -cert_chain
-            args += ["-cert", str(files.client_chain_file), "-cert_chain", str(files.intermediate_file)]
-            args += ["-key", str(files.client_key_file)]
-        try:
-            completed = subprocess.run(
-                args,
-                input=REQUEST,
-                capture_output=True,
-                timeout=TIMEOUT,
-                env=_openssl_env(identities, case.ems),
-                check=False,
-            )
-        finally:
-            thread.join(TIMEOUT)
-        stdout = completed.stdout.decode("utf-8", "replace")
-        assert completed.returncode == 0, stdout + completed.stderr.decode()
+        result, stdout = _s_client_to_httpslab(
+            server,
+            identities,
+            *certificate_args,
+            port=relay.port,
+            suite=case.suite,
+            ems=case.ems,
+            by_ip=case.by_ip,
+        )
         _assert_httpslab_server_side(result, case)
         session: TLSSession = result["session"]
         _assert_capture_closes_cleanly(relay, KeyLog.parse(session.transcript.keylog()), case)
@@ -541,7 +568,7 @@ def run_s_client(case: Case, identities: Identities, servers: dict[bool, TLSServ
 def test_interop(
     case: Case,
     identities: Identities,
-    s_servers: dict[tuple[bool, bool], SServer],
+    s_servers: dict[tuple[bool, bool], OpenSSLServer],
     httpslab_servers: dict[bool, TLSServer],
 ) -> None:
     if case.pairing == "ssl-server":
@@ -558,20 +585,15 @@ def test_interop(
 
 
 def test_httpslab_client_without_ems_against_s_server(
-    identities: Identities, s_servers: dict[tuple[bool, bool], SServer]
+    identities: Identities, s_servers: dict[tuple[bool, bool], OpenSSLServer]
 ) -> None:
     server = s_servers[(True, False)]  # s_server does EMS; httpslab does not offer it
-    session = connect(
-        LOOPBACK,
+    session, page = _fetch(
         server.port,
-        server_name=HOST_NAME,
-        cafile=identities.ca_file,
-        cipher_suites=[CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+        identities,
+        CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         config=TLSConfig(extended_master_secret=False),
     )
-    with contextlib.closing(session):
-        session.send(REQUEST)
-        page = session.recv_all()
     hello = session.transcript.find("ClientHello", "client").decoded
     assert not hello.extended_master_secret
     assert not session.connection.extended_master_secret
@@ -636,36 +658,13 @@ def test_no_ems_openssl_conf_really_turns_ems_off(identities: Identities) -> Non
 # ============================================================================ beyond the matrix
 
 
-def _s_client(port: int, identities: Identities, *extra: str, input: bytes = REQUEST) -> str:
-    args = [
-        "openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-tls1_2",
-        "-CAfile", str(identities.ca_file), "-verify_return_error", "-ign_eof",
-        "-servername", HOST_NAME, "-verify_hostname", HOST_NAME, *extra,
-    ]  # fmt: skip
-    completed = subprocess.run(args, input=input, capture_output=True, timeout=TIMEOUT, check=False)
-    stdout = completed.stdout.decode("utf-8", "replace")
-    assert completed.returncode == 0, stdout + completed.stderr.decode()
-    return stdout
-
-
 def test_httpslab_client_reassembles_a_server_flight_cut_into_512_byte_records(
     identities: Identities,
 ) -> None:
     """RFC 5246 §6.2.1: a handshake message may span records (s_server -max_send_frag 512)."""
-    server = SServer(identities, ems=True, client_cert=False, extra_args=("-max_send_frag", "512"))
-    try:
-        session = connect(
-            LOOPBACK,
-            server.port,
-            server_name=HOST_NAME,
-            cafile=identities.ca_file,
-            cipher_suites=[CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384],
-        )
-        with contextlib.closing(session):
-            session.send(REQUEST)
-            page = session.recv_all()
-    finally:
-        server.stop()
+    session, page = _fetch_from_new_s_server(
+        identities, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "-max_send_frag", "512"
+    )
     assert b"Cipher is ECDHE-RSA-AES256-GCM-SHA384" in page
     certificate = session.transcript.find("Certificate", "server")
     assert len(certificate.raw) > 1024  # leaf + intermediate: needs several 512-byte records
@@ -677,19 +676,14 @@ def test_httpslab_client_reassembles_a_server_flight_cut_into_512_byte_records(
 def test_httpslab_server_reassembles_a_client_flight_cut_into_512_byte_records(
     identities: Identities, httpslab_servers: dict[bool, TLSServer]
 ) -> None:
-    server = httpslab_servers[True]
-    result: dict[str, Any] = {}
-    thread = _accept_in_thread(server, result, wait_for_close=False)
-    files = identities.rsa
-    stdout = _s_client(
-        server.address[1],
+    result, stdout = _s_client_to_httpslab(
+        httpslab_servers[True],
         identities,
-        "-max_send_frag", "512",
-        "-cipher", "ECDHE-RSA-AES128-SHA256",
-        "-cert", str(files.client_chain_file), "-cert_chain", str(files.intermediate_file),
-        "-key", str(files.client_key_file),
-    )  # fmt: skip
-    thread.join(TIMEOUT)
+        "-max_send_frag",
+        "512",
+        *_s_client_certificate_args(identities.rsa),
+        suite=CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+    )
     assert "error" not in result, result.get("error")
     assert REPLY.decode() in stdout
     connection = result["session"].connection
@@ -704,35 +698,20 @@ def test_named_curve_chosen_by_openssl(
 ) -> None:
     """httpslab follows the curve OpenSSL picks (client side) and picks one s_client offers (server side)."""
     expected = {"P-256": "SECP256R1", "X25519": "X25519"}[curve]
-    server = SServer(identities, ems=True, client_cert=False, extra_args=("-groups", curve))
-    try:
-        session = connect(
-            LOOPBACK,
-            server.port,
-            server_name=HOST_NAME,
-            cafile=identities.ca_file,
-            cipher_suites=[CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256],
-        )
-        with contextlib.closing(session):
-            session.send(REQUEST)
-            page = session.recv_all()
-    finally:
-        server.stop()
+    session, page = _fetch_from_new_s_server(
+        identities, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "-groups", curve
+    )
     assert b"Cipher is ECDHE-ECDSA-AES128-GCM-SHA256" in page
     key_exchange = session.transcript.find("ServerKeyExchange", "server").decoded
     assert key_exchange.params.named_curve.name == expected
     # the other way round: s_client offers only that curve to httpslab's server
-    result: dict[str, Any] = {}
-    thread = _accept_in_thread(httpslab_servers[False], result, wait_for_close=False)
-    stdout = _s_client(
-        httpslab_servers[False].address[1],
+    result, stdout = _s_client_to_httpslab(
+        httpslab_servers[False],
         identities,
         "-groups",
         curve,
-        "-cipher",
-        "ECDHE-RSA-CHACHA20-POLY1305",
+        suite=CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     )
-    thread.join(TIMEOUT)
     assert "error" not in result, result.get("error")
     assert REPLY.decode() in stdout
     temp_key = {"P-256": "ECDH, prime256v1, 256 bits", "X25519": "X25519, 253 bits"}[curve]
