@@ -3,6 +3,8 @@
 
 Known answers: tests/vectors/x25519 (RFC 7748 §5.2, §6.1), tests/vectors/ecdh (RFC 5903 §8.1),
 tests/vectors/ffdhe (RFC 7919 A.1/A.2, RFC 3526 §3), tests/vectors/pkcs1 (Wycheproof subset).
+Finite-field DH is cross-checked against real OpenSSL through the ``openssl`` command
+(tests/openssl_dh.py), not ``cryptography``'s deprecated FFDH API.
 """
 
 from __future__ import annotations
@@ -10,13 +12,25 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import mpmath
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openssl_dh import (
+    OpenSSLKey,
+    derive,
+    generate_key,
+    openssl,
+    parameter_numbers,
+    parameters_file,
+    parse_key_text,
+    private_key_file,
+)
 from vectorfiles import VECTORS, load_records
 
 from httpslab.enums import NamedGroup
@@ -294,13 +308,8 @@ def test_named_group_primes_follow_the_rfc_formula(name: str) -> None:
     ("openssl_name", "group"), [("ffdhe2048", FFDHE2048), ("ffdhe3072", FFDHE3072), ("modp_2048", MODP2048)]
 )
 def test_named_groups_equal_the_ones_openssl_knows(openssl_name: str, group: DHGroup) -> None:
-    result = subprocess.run(
-        ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:{openssl_name}"],
-        capture_output=True,
-        check=True,
-    )
-    numbers = serialization.load_pem_parameters(result.stdout).parameter_numbers()
-    assert (numbers.p, numbers.g) == (group.p, group.g)
+    parameters_pem = openssl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", f"group:{openssl_name}")
+    assert parameter_numbers(parameters_pem) == (group.p, group.g)
 
 
 @needs_openssl
@@ -352,34 +361,179 @@ def test_both_sides_agree_ffdhe2048(alice: int, bob: int) -> None:
     assert 1 <= len(secret) <= 256 and secret[0] != 0
 
 
-def _cryptography_secret(group: DHGroup, private: int, peer_public: int) -> bytes:
-    parameters = dh.DHParameterNumbers(group.p, group.g)
-    own = dh.DHPrivateNumbers(private, dh.DHPublicNumbers(pow(group.g, private, group.p), parameters))
-    return own.private_key().exchange(dh.DHPublicNumbers(peer_public, parameters).public_key())
+# ---------------------------------------------------------------------------- against real OpenSSL
+
+#: A 513-bit safe-prime group standing for "whatever (p, g) a server sends" (RFC 5246 §7.4.3):
+#: p = 2^512 + 677647, the smallest safe prime above 2^512 with p ≡ 7 (mod 8) (found by a search
+#: of ours; p and (p-1)/2 checked below by Miller-Rabin and ``openssl prime``), and g = 4 = 2^2, which
+#: generates the subgroup of order (p-1)/2. Not a named group, so it comes from group_from_params
+#: with q unknown. OpenSSL 3.0 refuses DH moduli below 512 bits ("modulus too small": the toy
+#: groups), so a custom group must be at least that large. Because p is just above 2^512, len(p)
+#: is 65 bytes but all values below p except a 2^-492 fraction fit in 64: every shared secret in
+#: this group has a leading zero byte once padded to len(p).
+CUSTOM_513 = group_from_params(2**512 + 677647, 4)
+
+OPENSSL_GROUPS = {
+    "ffdhe2048": FFDHE2048,
+    "ffdhe3072": FFDHE3072,
+    "modp2048": MODP2048,
+    "custom513": CUSTOM_513,
+}
+#: How ``openssl genpkey -text`` names a group it recognises from our parameters (its GROUP: line).
+OPENSSL_GROUP_NAMES = {"ffdhe2048": "ffdhe2048", "ffdhe3072": "ffdhe3072", "modp2048": "modp_2048"}
 
 
-@pytest.mark.parametrize("group", [FFDHE2048, MODP2048], ids=lambda g: g.name)
-def test_shared_secret_agrees_with_cryptography(group: DHGroup) -> None:
-    alice, bob = dh_generate_private(group), dh_generate_private(group)
-    peer = dh_public(group, bob)
-    ours = dh_shared_secret(group, alice, peer)
-    theirs = _cryptography_secret(group, alice, peer)
-    assert ours == theirs.lstrip(b"\x00")
+@dataclass(frozen=True)
+class OpenSSLExchange:
+    """One DH exchange done entirely by OpenSSL: two fresh key pairs and what each side derived."""
+
+    group: DHGroup
+    alice: OpenSSLKey
+    bob: OpenSSLKey
+    alice_secret: bytes  # -inkey alice -peerkey bob, dh_pad:0: leading zero bytes stripped
+    bob_secret_padded: bytes  # -inkey bob -peerkey alice, dh_pad:1: padded to len(p)
 
 
-def test_shared_secret_strips_leading_zero_bytes() -> None:
-    # RFC 5246 §8.1.2. Walk private keys x = 2, 3, ... (one multiplication per step) until
-    # Y^x mod p has a zero top byte: about 1 in 256 does.
-    group = FFDHE2048
-    peer = dh_public(group, 0xC0FFEE)
-    value, private = pow(peer, 2, group.p), 2
+@pytest.fixture(scope="module")
+def openssl_dh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, OpenSSLExchange]:
+    """One OpenSSL exchange per group in OPENSSL_GROUPS: six openssl processes per group."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not on PATH")
+    directory = tmp_path_factory.mktemp("openssl-dh")
+    exchanges = {}
+    for name, group in OPENSSL_GROUPS.items():
+        parameters = parameters_file(group, directory)
+        alice = generate_key(parameters, directory, f"{name}-alice")
+        bob = generate_key(parameters, directory, f"{name}-bob")
+        exchanges[name] = OpenSSLExchange(
+            group,
+            alice,
+            bob,
+            alice_secret=derive(alice.private_file, bob.public_file, pad=False),
+            bob_secret_padded=derive(bob.private_file, alice.public_file, pad=True),
+        )
+    return exchanges
+
+
+def _assert_agrees_with_openssl(exchange: OpenSSLExchange, alice_secret: bytes, bob_secret: bytes) -> None:
+    """httpslab's premaster secrets for Alice and Bob against what OpenSSL derived for them.
+
+    Ours are stripped of leading zero bytes (RFC 5246 §8.1.2): equal byte for byte to OpenSSL's
+    dh_pad:0 output, and equal to its dh_pad:1 output once padded back to len(p).
+    """
+    length = exchange.group.byte_length
+    assert alice_secret == exchange.alice_secret
+    assert len(exchange.bob_secret_padded) == length
+    assert bob_secret[:1] != b"\x00", "leading zero bytes are stripped"
+    assert bob_secret.rjust(length, b"\x00") == exchange.bob_secret_padded
+
+
+@needs_openssl
+@pytest.mark.parametrize("name", sorted(OPENSSL_GROUPS))
+def test_shared_secret_agrees_with_openssl(openssl_dh: dict[str, OpenSSLExchange], name: str) -> None:
+    exchange = openssl_dh[name]
+    group, alice, bob = exchange.group, exchange.alice, exchange.bob
+    # OpenSSL worked in our group: it recognises the named ones and prints p and g of the custom one
+    if name in OPENSSL_GROUP_NAMES:
+        assert alice.fields["GROUP"] == OPENSSL_GROUP_NAMES[name]
+    else:
+        assert "GROUP" not in alice.fields
+        assert int(alice.fields["P"], 16) == group.p
+        assert alice.fields["G"].split()[0] == str(group.g)
+    # httpslab's g^x mod p is the public value OpenSSL computed for its own private value
+    assert dh_public(group, alice.private) == alice.public
+    assert dh_public(group, bob.private) == bob.public
+    _assert_agrees_with_openssl(
+        exchange,
+        dh_shared_secret(group, alice.private, bob.public),
+        dh_shared_secret(group, bob.private, alice.public),
+    )
+
+
+@needs_openssl
+def test_custom_group_is_a_safe_prime_group() -> None:
+    group = CUSTOM_513
+    q = (group.p - 1) // 2
+    assert (group.name, group.q, group.toy, group.g) == ("server-chosen-513", None, False, 4)
+    assert group.p.bit_length() == 513 and group.byte_length == 65 and group.p % 8 == 7
+    assert miller_rabin(group.p) and miller_rabin(q)
+    assert pow(group.g, q, group.p) == 1, "g generates the subgroup of order q"
+    for number in (group.p, q):
+        verdict = openssl("prime", "-hex", f"{number:X}").decode()
+        assert verdict.strip().endswith("is prime"), verdict
+
+
+@needs_openssl
+def test_leading_zero_bytes_are_stripped_where_openssl_pads(openssl_dh: dict[str, OpenSSLExchange]) -> None:
+    # RFC 5246 §8.1.2. In CUSTOM_513 every secret starts with a zero byte at len(p) = 65 bytes.
+    exchange = openssl_dh["custom513"]
+    secret = dh_shared_secret(CUSTOM_513, exchange.alice.private, exchange.bob.public)
+    assert len(secret) < CUSTOM_513.byte_length and secret[0] != 0
+    assert exchange.bob_secret_padded[0] == 0, "OpenSSL's padded secret really has a leading zero"
+    assert exchange.alice_secret == secret == exchange.bob_secret_padded.lstrip(b"\x00")
+
+
+@needs_openssl
+def test_shared_secret_strips_leading_zero_bytes(
+    openssl_dh: dict[str, OpenSSLExchange], tmp_path: Path
+) -> None:
+    # RFC 5246 §8.1.2, in a real 2048-bit group. Walk our private key x, x+1, ... (one
+    # multiplication per step) until Y^x mod p has a zero top byte against OpenSSL's public
+    # value Y: about 1 in 256 does. Then OpenSSL derives with that x.
+    group, bob = FFDHE2048, openssl_dh["ffdhe2048"].bob
+    private = dh_generate_private(group)
+    value = pow(bob.public, private, group.p)
     while value >> (2048 - 8) != 0:
-        value, private = value * peer % group.p, private + 1
-    secret = dh_shared_secret(group, private, peer)
+        value, private = value * bob.public % group.p, private + 1
+    secret = dh_shared_secret(group, private, bob.public)
     assert len(secret) < 256 and secret[0] != 0
     assert int.from_bytes(secret, "big") == value
-    padded = _cryptography_secret(group, private, peer)  # cryptography pads to len(p)
+    ours = private_key_file(group, private, tmp_path / "walked.pem")
+    assert derive(ours, bob.public_file, pad=False) == secret
+    padded = derive(ours, bob.public_file, pad=True)
     assert len(padded) == 256 and padded[0] == 0 and padded.lstrip(b"\x00") == secret
+
+
+@needs_openssl
+def test_short_exponent_agrees_with_openssl(openssl_dh: dict[str, OpenSSLExchange], tmp_path: Path) -> None:
+    # one of our 225-bit exponents (RFC 7919 §5.2) handed to OpenSSL as a PKCS#8 key
+    group, bob = FFDHE2048, openssl_dh["ffdhe2048"].bob
+    private = dh_generate_private(group)
+    ours = private_key_file(group, private, tmp_path / "short.pem")
+    fields = parse_key_text(openssl("pkey", "-in", ours, "-text", "-noout").decode())
+    assert int(fields["private-key"], 16) == private and private.bit_length() == 225
+    assert int(fields["public-key"], 16) == dh_public(group, private)
+    assert derive(ours, bob.public_file, pad=False) == dh_shared_secret(group, private, bob.public)
+
+
+@needs_openssl
+def test_the_openssl_comparison_catches_wrong_secrets(openssl_dh: dict[str, OpenSSLExchange]) -> None:
+    # The reference must be able to fail: one bit off, a wrong private value, a padded secret.
+    def flip(secret: bytes, bit: int) -> bytes:
+        return (int.from_bytes(secret, "big") ^ (1 << bit)).to_bytes(len(secret), "big")
+
+    for name in ("ffdhe2048", "custom513"):
+        exchange = openssl_dh[name]
+        group, alice, bob = exchange.group, exchange.alice, exchange.bob
+        alice_secret = dh_shared_secret(group, alice.private, bob.public)
+        bob_secret = dh_shared_secret(group, bob.private, alice.public)
+        _assert_agrees_with_openssl(exchange, alice_secret, bob_secret)  # the true values pass
+        wrong = {
+            "Alice's lowest bit": (flip(alice_secret, 0), bob_secret),
+            "Bob's lowest bit": (alice_secret, flip(bob_secret, 0)),
+            "Bob's highest bit": (alice_secret, flip(bob_secret, 8 * len(bob_secret) - 1)),
+            "Alice's private value + 1": (dh_shared_secret(group, alice.private + 1, bob.public), bob_secret),
+            "Bob's own public value": (alice_secret, dh_shared_secret(group, bob.private, bob.public)),
+        }
+        if name == "custom513":  # TLS 1.3 style: padded to len(p) instead of stripped
+            wrong["Alice's padded"] = (alice_secret.rjust(group.byte_length, b"\x00"), bob_secret)
+            wrong["Bob's padded"] = (alice_secret, bob_secret.rjust(group.byte_length, b"\x00"))
+        for what, (alice_wrong, bob_wrong) in wrong.items():
+            try:
+                _assert_agrees_with_openssl(exchange, alice_wrong, bob_wrong)
+            except AssertionError:
+                continue
+            pytest.fail(f"{name}: the comparison with OpenSSL missed {what}")
 
 
 @pytest.mark.parametrize("group", [FFDHE2048, TOY_GROUP_23, TOY_GROUP_64], ids=lambda g: g.name)
@@ -433,12 +587,7 @@ def test_short_exponents_for_named_groups_only() -> None:
     assert server_chosen is FFDHE2048  # recognised by value, so it keeps its exponent length
     unknown = group_from_params(227, 2, toy=True)
     assert unknown.exponent_bits is None
-    # a short-exponent key pair still agrees with cryptography's DH
-    alice, bob = dh_generate_private(FFDHE2048), dh_generate_private(FFDHE2048)
-    peer = dh_public(FFDHE2048, bob)
-    assert dh_shared_secret(FFDHE2048, alice, peer) == _cryptography_secret(FFDHE2048, alice, peer).lstrip(
-        b"\x00"
-    )
+    # that such a short exponent agrees with OpenSSL: test_short_exponent_agrees_with_openssl
 
 
 def test_group_from_params() -> None:
