@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openssl_dh import parameter_numbers
 
 from httpslab.enums import (
     AlertDescription,
@@ -135,8 +136,8 @@ class Material:
 
     @property
     def ffdhe2048_p(self) -> int:
-        parameters = serialization.load_pem_parameters(self.dh_params_file.read_bytes())
-        return parameters.parameter_numbers().p  # type: ignore[union-attr]
+        # read by OpenSSL itself (cryptography's FFDH API is deprecated and warns)
+        return parameter_numbers(self.dh_params_file.read_bytes())[0]
 
 
 def make_material(directory: Path) -> Material:
