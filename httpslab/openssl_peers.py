@@ -191,7 +191,6 @@ class ServerIdentity:
         return self.cert_file
 
 
-@functools.cache
 def server_identity(
     key_type: Literal["rsa", "ecdsa"] = "rsa", common_name: str = SERVER_NAME
 ) -> ServerIdentity:
@@ -199,6 +198,13 @@ def server_identity(
 
     Generated once per process. It is its own trust anchor: give ``ca_file`` to the client.
     """
+    # One cache key per identity, however the call is spelt: ``server_identity()`` and
+    # ``server_identity("rsa")`` must not generate two keys that overwrite each other's files.
+    return _server_identity(key_type, common_name)
+
+
+@functools.cache
+def _server_identity(key_type: Literal["rsa", "ecdsa"], common_name: str) -> ServerIdentity:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa

@@ -32,6 +32,7 @@ from httpslab.openssl_peers import (
     openssl_s_server,
     record_session,
     server_dh_prime,
+    server_identity,
 )
 from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay
 from httpslab.suites import SUITES, suite_info
@@ -410,10 +411,18 @@ def test_readiness_needs_accept_not_just_a_live_process() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    server = openssl_peers.OpenSSLServer(process, 0, openssl_peers.server_identity(), ["sh"])
+    server = openssl_peers.OpenSSLServer(process, 0, server_identity("rsa"), ["sh"])
     try:
         with pytest.raises(OpenSSLPeerError, match="Address already in use"):
             server._wait_ready(5)
         assert process.poll() is None  # still running: poll() alone would have said "ready"
     finally:
         server.stop()
+
+
+def test_server_identity_is_one_per_key_type_however_it_is_asked_for() -> None:
+    """The files on disk belong to the one cached identity: a second key would overwrite them."""
+    identity = server_identity("rsa")
+    assert server_identity() is identity
+    assert server_identity(key_type="rsa", common_name="localhost") is identity
+    assert identity.cert_file.read_bytes() == identity.cert_pem
