@@ -157,6 +157,13 @@ class RecordingRelay:
     ``max_connections`` (default 1) is how many connections are accepted before the relay
     stops listening; ``None`` accepts until :meth:`close`. ``client_to_server`` and
     ``server_to_client`` are those of the first connection; ``connections`` has them all.
+
+    ``only_from`` (a client's ``(host, port)``, known once the client socket is bound) makes
+    the relay hang up on any other connection at once: it is not recorded, not forwarded
+    and does not count towards ``max_connections`` (its address goes to ``turned_away``).
+    Without it, any process on the machine that happens to connect to the relay's port
+    first takes the only slot of a ``max_connections=1`` relay, which then stops listening
+    and refuses the client it was meant for.
     """
 
     def __init__(
@@ -169,6 +176,7 @@ class RecordingRelay:
         max_connections: int | None = 1,
         connect_timeout: float = 5.0,
         allow_non_loopback: bool = False,
+        only_from: tuple[str, int] | None = None,
     ) -> None:
         target_host, target_port = target
         if not allow_non_loopback:
@@ -186,6 +194,9 @@ class RecordingRelay:
         self.tamper = tamper
         self.max_connections = max_connections
         self.connect_timeout = connect_timeout
+        self.only_from = (only_from[0], only_from[1]) if only_from is not None else None
+        #: addresses of connections hung up on because they were not ``only_from``
+        self.turned_away: list[tuple[str, int]] = []
         self._listen = (listen_host, listen_port)
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
@@ -331,6 +342,11 @@ class RecordingRelay:
                     if self._stop.is_set() or self._listener.fileno() == -1:
                         break
                     self._stop.wait(_POLL_INTERVAL)  # no busy loop on a persistent error
+                    continue
+                if self.only_from is not None and tuple(client_address[:2]) != self.only_from:
+                    client.close()  # not the expected client: not recorded, not forwarded, not counted
+                    with self._lock:
+                        self.turned_away.append(client_address[:2])
                     continue
                 accepted += 1
                 client.settimeout(_POLL_INTERVAL)

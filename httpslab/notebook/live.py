@@ -253,8 +253,14 @@ def https_get(
     response = b""
     keys_while_open: dict[str, bytes | None] = {}
     keylog_lines: list[str] = []
+    # The client's address is fixed before the relay starts, and the relay serves that client
+    # only: a stray connection from another process to the relay's port (a port number it
+    # still remembers) can then neither take the relay's one slot, which would close the
+    # listener and refuse our client, nor reach the server in its place.
+    client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    client_socket.bind((LOOPBACK, 0))
     try:
-        with RecordingRelay(listener.getsockname()[:2]) as relay:
+        with RecordingRelay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2]) as relay:
             thread.start()
             config = TLSConfig(
                 server_name=SERVER_NAME,
@@ -269,7 +275,9 @@ def https_get(
             relay_host, relay_port = relay.address
             try:
                 try:
-                    sock = socket.create_connection((relay_host, relay_port), timeout=timeout)
+                    client_socket.settimeout(timeout)
+                    client_socket.connect((relay_host, relay_port))
+                    sock = client_socket
                 except OSError as exc:
                     raise TransportError(
                         f"connecting to the recording relay at {relay_host}:{relay_port} failed "
@@ -298,6 +306,7 @@ def https_get(
                     relay.wait_closed(timeout)
             client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
     finally:
+        client_socket.close()  # already closed by the session, unless connecting failed
         listener.close()
     transcript = connection.transcript
     return LiveSession(
