@@ -1026,12 +1026,17 @@ class TLSConnection:
                     f"the {self.peer} sent a fatal alert with the unknown description {description}",
                     alert=AlertDescription.ILLEGAL_PARAMETER,
                 )
-        elif alert.is_fatal or (
-            self.state is not State.CONNECTED and description != AlertDescription.NO_RENEGOTIATION
-        ):
-            # A fatal alert ends the connection (RFC 5246 §7.2.2); OpenSSL also treats a warning
-            # alert during the handshake as the end of it.
+        elif alert.is_fatal:
+            # A fatal alert ends the connection (RFC 5246 §7.2.2).
             raise AlertReceived(description, int(alert.level))
+        elif description == AlertDescription.NO_RENEGOTIATION and self.state is not State.CONNECTED:
+            # OpenSSL 3.0 (ssl3_read_bytes, ssl/record/rec_layer_s3.c) answers a no_renegotiation
+            # warning with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION): during a handshake
+            # it means the peer refused the negotiation under way. Once connected, httpslab has
+            # never asked to renegotiate, so a refusal changes nothing: it is only reported.
+            raise HandshakeFailure(f"the {self.peer} refused the handshake with a no_renegotiation warning")
+        # Any other warning (RFC 5246 §7.2: the connection goes on) is reported as an event and
+        # otherwise ignored, during the handshake too, as OpenSSL 3.0 does in TLS 1.2.
         self._events.append(WarningAlertReceived(description))
 
     def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:

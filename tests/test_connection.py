@@ -1105,6 +1105,39 @@ def test_the_fifth_warning_alert_in_a_row_is_unexpected_message(anchors, server_
     assert raised.value.description == AlertDescription.UNEXPECTED_MESSAGE
 
 
+# -------------------------------------------------------------------------- warnings during the handshake
+# OpenSSL 3.0 (ssl3_read_bytes) ignores a TLS 1.2 warning alert during the handshake too, except
+# no_renegotiation, which it answers with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION).
+
+
+def _warning_record(description: AlertDescription) -> bytes:
+    return Record(ContentType.ALERT, 0x0303, bytes([1, description])).encode()
+
+
+def test_a_warning_alert_during_the_handshake_is_reported_and_ignored(anchors, server_credentials):
+    client, server, flight = _server_flight(anchors, server_credentials)
+    records = _records_of(flight)
+    # a user_canceled warning between the server's ServerHello record and the rest of its flight
+    events = client.receive_data(
+        records[0].encode()
+        + _warning_record(AlertDescription.USER_CANCELED)
+        + b"".join(record.encode() for record in records[1:])
+    )
+    assert WarningAlertReceived(AlertDescription.USER_CANCELED) in events
+    pump(client, server)
+    assert client.handshake_complete and server.handshake_complete  # both Finished verified
+    assert client.state is State.CONNECTED
+
+
+def test_a_no_renegotiation_warning_during_the_handshake_is_handshake_failure(anchors, server_credentials):
+    client, _, flight = _server_flight(anchors, server_credentials)
+    server_hello = _records_of(flight)[0].encode()
+    with pytest.raises(HandshakeFailure, match="no_renegotiation"):
+        client.receive_data(server_hello + _warning_record(AlertDescription.NO_RENEGOTIATION))
+    assert client.state is State.ERROR
+    assert alerts_in(client.data_to_send()) == [Alert(2, AlertDescription.HANDSHAKE_FAILURE)]
+
+
 # -------------------------------------------------------------------------- hardening: RFC 8422 curves
 # RFC 8422 §5.3: the server's ECDSA key "MUST employ a curve supported by the client (named in
 # the supported_groups extension)". OpenSSL 3.0 checks it with the ServerKeyExchange signature
