@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError
 from .io import HANDSHAKE_TIMEOUT, TLSSession, loopback_connection, require_loopback, server_config
-from .relay import is_loopback
 from .suites import parse_suite_name
 from .transcript import Transcript
 
@@ -395,6 +394,11 @@ def _serve_client(
 
 
 def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    try:
+        require_loopback(args.host, "listen on")
+    except LocalProtocolError as exc:  # before any socket: one line, no usage text
+        print(f"{PROGRAM}: error: {_reason(exc)}", file=stderr)
+        return EXIT_USAGE
     if (args.cert is None) != (args.key is None):
         raise UsageError("--cert and --key go together")
     suites = _suites(args.cipher)
@@ -416,11 +420,6 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except TLSError as exc:
         print(f"{PROGRAM}: {_reason(exc)}", file=stderr)
         return EXIT_FAILURE
-    if not is_loopback(args.host):
-        print(
-            f"{PROGRAM}: warning: listening on {args.host}, not loopback; demo keys are public",
-            file=stderr,
-        )
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -468,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=f"python -m {PROGRAM}",
         description=(
             "HTTPS over httpslab's own TLS 1.2, byte by byte (demo material): "
-            "get talks to loopback only (localhost, 127.0.0.0/8, ::1); serve listens on 127.0.0.1 by default."
+            "get and serve talk to loopback only (localhost, 127.0.0.0/8, ::1); serve listens on 127.0.0.1 by default."
         ),
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -501,7 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     get.set_defaults(run=run_get)
 
     serve = commands.add_parser("serve", help="answer HTTPS requests with a page naming the TLS parameters")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="loopback address to listen on (default 127.0.0.1; nothing else is accepted)",
+    )
     serve.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
     serve.add_argument("--cert", help="server certificate chain (PEM); default: a demo PKI")
     serve.add_argument("--key", help="server private key (PEM)")

@@ -104,6 +104,19 @@ def test_cli_get_refuses_with_one_line_and_status_2(url: str, no_sockets: list[s
     assert "only talks to loopback" in err and "Traceback" not in err and "(alert" not in err
 
 
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.1", "::", "example.com"])
+def test_cli_serve_refuses_a_non_loopback_host_with_one_line_and_status_2(
+    host: str, no_sockets: list[str]
+) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    status = cli.main(["serve", "--host", host, "--port", "0"], stdout=stdout, stderr=stderr)
+    err = stderr.getvalue()
+    assert status == 2
+    assert stdout.getvalue() == ""
+    assert err.count("\n") == 1 and err.startswith(f"httpslab: error: refusing to listen on {host!r}")
+    assert "only talks to loopback" in err and "Traceback" not in err
+
+
 def test_cli_help_says_get_is_loopback_only() -> None:
     text = cli.build_parser().format_help()
     assert "loopback only" in " ".join(text.split())
