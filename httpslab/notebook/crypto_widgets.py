@@ -467,19 +467,22 @@ def _connect_with_files(
             context.maximum_version = ssl.TLSVersion.TLSv1_2
             error: str | None = None
             alt_names: tuple[tuple[str, str], ...] = ()
-            with RecordingRelay(server.address) as relay:
-                try:
-                    with (
-                        socket.create_connection(relay.address, timeout=10) as raw,
-                        context.wrap_socket(raw, server_hostname=name) as tls,
-                    ):
-                        certificate = tls.getpeercert() or {}
-                        alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
-                except ssl.SSLCertVerificationError as exc:
-                    error = exc.verify_message or str(exc)
-                relay.wait_closed(10)
-                server_flight = relay.server_to_client
-                client_stream = relay.client_to_server
+            # the relay serves our client's address only (a stray connection to its port from
+            # another process is hung up on instead of being recorded as this handshake)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
+                raw.bind(("127.0.0.1", 0))
+                with RecordingRelay(server.address, only_from=raw.getsockname()[:2]) as relay:
+                    try:
+                        raw.settimeout(10)
+                        raw.connect(relay.address)
+                        with context.wrap_socket(raw, server_hostname=name) as tls:
+                            certificate = tls.getpeercert() or {}
+                            alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
+                    except ssl.SSLCertVerificationError as exc:
+                        error = exc.verify_message or str(exc)
+                    relay.wait_closed(10)
+                    server_flight = relay.server_to_client
+                    client_stream = relay.client_to_server
             count = 0
             for kind, body in cleartext_handshake_messages(server_flight):
                 if kind == HandshakeType.CERTIFICATE:
