@@ -491,13 +491,17 @@ def record_session(
             except BaseException as exc:
                 server_result["error"] = exc
 
-        relay = RecordingRelay((LOOPBACK, server_port), tamper=tamper)
-        with relay:
+        # the relay serves our client's address only: a stray connection to its port from
+        # another process is hung up on, never recorded as this session nor given its slot
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.bind((LOOPBACK, 0))
+        relay = RecordingRelay((LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2])
+        with raw, relay:
             server_thread = threading.Thread(target=run_server, name="httpslab-ssl-server", daemon=True)
             server_thread.start()
             try:
-                raw = socket.create_connection(relay.address, timeout=timeout)
                 raw.settimeout(timeout)
+                raw.connect(relay.address)
                 with client_context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
                     tls.sendall(app_data_client)
                     client_result["received"] = _recv_exactly(tls, len(app_data_server))
