@@ -585,15 +585,40 @@ def _free_port() -> int:
 
 
 class OpenSSLServer:
-    """A running ``openssl s_server`` (see :func:`openssl_s_server`)."""
+    """A running ``openssl s_server`` (see :func:`openssl_s_server`) and what it serves.
+
+    ``cert_file``, ``key_file`` and ``chain_file`` are the files s_server was given
+    (``-cert``, ``-key``, ``-cert_chain``); ``ca_file`` is what a client trusts to verify
+    them (None when the caller did not say). ``identity`` is the self-signed demo
+    :class:`ServerIdentity` when that is the certificate served, and None otherwise.
+    """
 
     def __init__(
-        self, process: subprocess.Popen[bytes], port: int, identity: ServerIdentity, args: list[str]
+        self,
+        process: subprocess.Popen[bytes],
+        port: int,
+        identity: ServerIdentity | None,
+        args: list[str],
+        *,
+        cert_file: str | os.PathLike[str] | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+        chain_file: str | os.PathLike[str] | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
     ):
+        if identity is not None:
+            if (cert_file, key_file, chain_file, ca_file) != (None, None, None, None):
+                raise OpenSSLPeerError("an OpenSSLServer serves either the demo identity or given files")
+            cert_file, key_file, ca_file = identity.cert_file, identity.key_file, identity.ca_file
+        elif cert_file is None or key_file is None:
+            raise OpenSSLPeerError("an OpenSSLServer without the demo identity needs cert_file and key_file")
         self.process = process
         self.port = port
         self.identity = identity
         self.args = args
+        self.cert_file: Path = Path(cert_file)
+        self.key_file: Path = Path(key_file)
+        self.chain_file: Path | None = Path(chain_file) if chain_file is not None else None
+        self.ca_file: Path | None = Path(ca_file) if ca_file is not None else None
         self._output = bytearray()
         self._lock = threading.Lock()
         self._ready = threading.Event()  # set on ACCEPT or when the output ends
@@ -604,10 +629,6 @@ class OpenSSLServer:
     @property
     def address(self) -> tuple[str, int]:
         return (LOOPBACK, self.port)
-
-    @property
-    def ca_file(self) -> Path:
-        return self.identity.ca_file
 
     def _read_output(self) -> None:
         assert self.process.stdout is not None
@@ -663,11 +684,51 @@ def _suite_args(suite: str | CipherSuite | None) -> tuple[list[str], Literal["rs
     )
 
 
+#: Options that name the certificate s_server serves: given as keyword arguments, never in
+#: ``extra_args`` (the OpenSSLServer would describe a certificate that is not served).
+_CERTIFICATE_OPTIONS = frozenset({"-cert", "-key", "-cert_chain"})
+
+
+def _served_files(
+    key_type: Literal["rsa", "ecdsa"] | None,
+    default_key_type: Literal["rsa", "ecdsa"],
+    cert_file: str | os.PathLike[str] | None,
+    key_file: str | os.PathLike[str] | None,
+    chain_file: str | os.PathLike[str] | None,
+    ca_file: str | os.PathLike[str] | None,
+    extra_args: Sequence[str],
+) -> dict[str, Any]:
+    """The OpenSSLServer keyword arguments for what s_server serves, after checking them."""
+    named_in_extra = sorted(_CERTIFICATE_OPTIONS.intersection(extra_args))
+    if named_in_extra:
+        raise OpenSSLPeerError(
+            f"pass the served certificate as cert_file=/key_file=/chain_file=, not {named_in_extra} "
+            "in extra_args (the server would report a certificate it does not serve)"
+        )
+    if cert_file is None:
+        if key_file is not None or chain_file is not None or ca_file is not None:
+            raise OpenSSLPeerError("key_file, chain_file and ca_file go with cert_file")
+        return {"identity": server_identity(key_type or default_key_type)}
+    if key_file is None:
+        raise OpenSSLPeerError("cert_file needs its key_file")
+    if key_type is not None:
+        raise OpenSSLPeerError("key_type picks the demo certificate; it means nothing with cert_file")
+    files = {"cert_file": cert_file, "key_file": key_file, "chain_file": chain_file, "ca_file": ca_file}
+    for name, path in files.items():
+        if path is not None and not Path(path).is_file():
+            raise OpenSSLPeerError(f"{name} {os.fspath(path)!r} is not a file")
+    return {"identity": None, **files}
+
+
 @contextlib.contextmanager
 def openssl_s_server(
     suite: str | CipherSuite | None = None,
     *,
     key_type: Literal["rsa", "ecdsa"] | None = None,
+    cert_file: str | os.PathLike[str] | None = None,
+    key_file: str | os.PathLike[str] | None = None,
+    chain_file: str | os.PathLike[str] | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
     dh_group: str | None = None,
     www: bool = True,
     no_etm: bool = False,
@@ -675,24 +736,36 @@ def openssl_s_server(
     extra_args: Sequence[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
     env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
     attempts: int = 3,
 ) -> Iterator[OpenSSLServer]:
     """Run ``openssl s_server -accept 127.0.0.1:PORT -tls1_2 ...`` until the block ends.
 
-    ``suite`` pins ``-cipher`` (and picks an ECDSA certificate for ECDSA suites unless
-    ``key_type`` says otherwise). ``dh_group`` passes ``-dhparam`` with that group; without
-    it s_server picks its automatic group. ``www`` answers ``GET /`` with a status page.
-    ``extra_args`` come last, so they override (``-cert``/``-key`` for another
-    certificate). ``env`` replaces the environment (e.g. an ``OPENSSL_CONF``).
+    What it serves: by default the self-signed demo certificate of :func:`server_identity`
+    (``key_type``, or ECDSA for ECDSA suites, else RSA), which is its own trust anchor.
+    Or the caller's: ``cert_file`` (the leaf: ``-cert`` reads the first certificate of the
+    file) with its ``key_file``, the intermediates in ``chain_file`` (``-cert_chain``, sent
+    after the leaf), and ``ca_file``, what a client should trust (kept on the
+    :class:`OpenSSLServer`, not given to s_server). ``-cert``/``-key``/``-cert_chain`` in
+    ``extra_args`` are refused: the server would describe a certificate it does not serve.
 
-    The block starts once s_server printed ``ACCEPT`` (it is listening). The port is one
-    that was free a moment before; if another process took it first ("Address already in
-    use"), s_server is started again on a new port, up to ``attempts`` times in all. Any
-    other failure, or no ``ACCEPT`` within ``timeout`` seconds, raises OpenSSLPeerError.
+    ``suite`` pins ``-cipher``. ``dh_group`` passes ``-dhparam`` with that group; without
+    it s_server picks its automatic group. ``www`` answers ``GET /`` with a status page.
+    ``extra_args`` come last, so they override. ``env`` replaces the environment (e.g. an
+    ``OPENSSL_CONF``); ``cwd`` is s_server's directory (where ``-WWW`` finds its files).
+
+    The block starts once s_server printed ``ACCEPT`` (it is listening; ``-quiet`` hides
+    that line, so it cannot be used). The port is one that was free a moment before; if
+    another process took it first ("Address already in use"), s_server is started again on
+    a new port, up to ``attempts`` times in all. Any other failure, or no ``ACCEPT`` within
+    ``timeout`` seconds, raises OpenSSLPeerError.
     """
     binary = _openssl_binary()
     suite_args, default_key_type, _ = _suite_args(suite)
-    identity = server_identity(key_type or default_key_type)
+    served = _served_files(key_type, default_key_type, cert_file, key_file, chain_file, ca_file, extra_args)
+    identity: ServerIdentity | None = served["identity"]
+    served_cert = identity.cert_file if identity is not None else served["cert_file"]
+    served_key = identity.key_file if identity is not None else served["key_file"]
     last_error: OpenSSLPeerError | None = None
     for _attempt in range(max(1, attempts)):  # the port can be taken between probing and binding
         port = _free_port()
@@ -702,12 +775,14 @@ def openssl_s_server(
             "-accept",
             f"{LOOPBACK}:{port}",
             "-cert",
-            str(identity.cert_file),
+            os.fspath(served_cert),
             "-key",
-            str(identity.key_file),
+            os.fspath(served_key),
             "-tls1_2",
             *suite_args,
         ]
+        if chain_file is not None:
+            args += ["-cert_chain", os.fspath(chain_file)]
         if dh_group is not None:
             args += ["-dhparam", str(dh_parameters_file(dh_group))]
         if www:
@@ -723,8 +798,9 @@ def openssl_s_server(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
+            cwd=cwd,
         )
-        server = OpenSSLServer(process, port, identity, args)
+        server = OpenSSLServer(process, port, args=args, **served)
         try:
             server._wait_ready(timeout)
         except OpenSSLPeerError as exc:

@@ -197,20 +197,26 @@ def _s_server(
     """``openssl s_server -www`` with an RSA and an ECDSA chain and every suite, serving many clients.
 
     Started by :func:`httpslab.openssl_peers.openssl_s_server` (ready on ``ACCEPT``, retried
-    on a taken port); these ``-cert``/``-key`` arguments replace its self-signed certificate.
+    on a taken port) with the RSA chain; the ECDSA one is s_server's second certificate
+    (``-dcert``), and the server's ``ca_file`` trusts both roots.
     """
     rsa, ecdsa = identities.rsa, identities.ecdsa
     args = [
         "-cipher", "ALL",
-        "-cert", str(rsa.server_cert_file), "-cert_chain", str(rsa.intermediate_file),
-        "-key", str(rsa.server_key_file),
         "-dcert", str(ecdsa.server_cert_file), "-dcert_chain", str(ecdsa.intermediate_file),
         "-dkey", str(ecdsa.server_key_file),
     ]  # fmt: skip
     if client_cert:
         args += ["-Verify", "3", "-CAfile", str(identities.ca_file), "-verify_return_error"]
     return openssl_s_server(
-        None, extra_args=[*args, *extra_args], env=_openssl_env(identities, ems), timeout=TIMEOUT
+        None,
+        cert_file=rsa.server_cert_file,
+        key_file=rsa.server_key_file,
+        chain_file=rsa.intermediate_file,
+        ca_file=identities.ca_file,
+        extra_args=[*args, *extra_args],
+        env=_openssl_env(identities, ems),
+        timeout=TIMEOUT,
     )
 
 

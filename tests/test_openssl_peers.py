@@ -34,6 +34,7 @@ from httpslab.openssl_peers import (
     server_dh_prime,
     server_identity,
 )
+from httpslab.pki import demo_pki
 from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay
 from httpslab.suites import SUITES, suite_info
 
@@ -294,6 +295,105 @@ def test_s_client_fails_on_the_wrong_trust_anchor(ecdsa_identity: ServerIdentity
 def test_s_client_only_connects_to_loopback() -> None:
     with pytest.raises(OpenSSLPeerError):
         openssl_s_client(443, host="192.0.2.1")
+
+
+# -- what s_server serves, and what the OpenSSLServer says it serves ----------------------------
+def _certificate_list(certificate: bytes) -> list[bytes]:
+    """The DER certificates of a Certificate message body (RFC 5246 §7.4.2)."""
+    total = int.from_bytes(certificate[:3], "big")
+    assert total == len(certificate) - 3
+    ders, offset = [], 3
+    while offset < len(certificate):
+        length = int.from_bytes(certificate[offset : offset + 3], "big")
+        ders.append(certificate[offset + 3 : offset + 3 + length])
+        offset += 3 + length
+    return ders
+
+
+def _served_certificates(relay: RecordingRelay) -> list[bytes]:
+    messages = cleartext_handshake_messages(relay.server_to_client)
+    return _certificate_list(_first(messages, HandshakeType.CERTIFICATE))
+
+
+@needs_openssl
+def test_s_server_describes_the_demo_identity_it_serves_by_default(ecdsa_identity: ServerIdentity) -> None:
+    suite = "ECDHE-ECDSA-AES128-GCM-SHA256"  # an ECDSA suite: the ECDSA demo certificate
+    with openssl_s_server(suite) as server, RecordingRelay(server.address) as relay:
+        result = openssl_s_client(
+            relay.port, suite=suite, cafile=server.ca_file, input=b"GET / HTTP/1.0\r\n\r\n"
+        )
+        relay.wait_closed(5)
+    assert result.ok, result.stdout + result.stderr
+    assert "Verify return code: 0 (ok)" in result.stdout
+    assert server.identity is ecdsa_identity
+    assert (server.cert_file, server.key_file) == (ecdsa_identity.cert_file, ecdsa_identity.key_file)
+    assert server.chain_file is None and server.ca_file == ecdsa_identity.ca_file
+    assert _served_certificates(relay) == [ecdsa_identity.cert_der]
+
+
+@needs_openssl
+def test_s_server_serves_the_given_chain_and_describes_it(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pki = demo_pki("ecdsa")
+    files = pki.write_pem_files(tmp_path)
+    suite = "ECDHE-ECDSA-AES128-GCM-SHA256"
+    with (
+        openssl_s_server(
+            suite,
+            cert_file=files.server_cert_file,
+            key_file=files.server_key_file,
+            chain_file=files.intermediate_file,
+            ca_file=files.ca_file,
+        ) as server,
+        RecordingRelay(server.address) as relay,
+    ):
+        result = openssl_s_client(
+            relay.port, suite=suite, cafile=server.ca_file, input=b"GET / HTTP/1.0\r\n\r\n"
+        )
+        relay.wait_closed(5)
+    assert result.ok, result.stdout + result.stderr
+    assert "Verify return code: 0 (ok)" in result.stdout  # verified against the demo root only
+    assert server.identity is None  # not the self-signed demo identity
+    assert (server.cert_file, server.key_file) == (files.server_cert_file, files.server_key_file)
+    assert (server.chain_file, server.ca_file) == (files.intermediate_file, files.ca_file)
+    assert _served_certificates(relay) == [
+        pki.server.public_bytes(Encoding.DER),
+        pki.intermediate.public_bytes(Encoding.DER),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "match"),
+    [
+        ("-cert in extra_args", "not \\['-cert'\\] in extra_args"),
+        ("-key and -cert_chain in extra_args", "not \\['-cert_chain', '-key'\\] in extra_args"),
+        ("key_file alone", "go with cert_file"),
+        ("chain_file alone", "go with cert_file"),
+        ("ca_file alone", "go with cert_file"),
+        ("cert_file without key_file", "needs its key_file"),
+        ("cert_file and key_type", "key_type picks the demo certificate"),
+        ("cert_file missing", "cert_file .* is not a file"),
+    ],
+)
+def test_s_server_refuses_a_certificate_it_could_not_describe(
+    case: str, match: str, rsa_identity: ServerIdentity, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = rsa_identity.cert_file, rsa_identity.key_file
+    options: dict[str, object] = {
+        "-cert in extra_args": {"extra_args": ["-cert", str(cert)]},
+        "-key and -cert_chain in extra_args": {"extra_args": ["-key", str(key), "-cert_chain", str(cert)]},
+        "key_file alone": {"key_file": key},
+        "chain_file alone": {"chain_file": cert},
+        "ca_file alone": {"ca_file": cert},
+        "cert_file without key_file": {"cert_file": cert},
+        "cert_file and key_type": {"cert_file": cert, "key_file": key, "key_type": "rsa"},
+        "cert_file missing": {"cert_file": tmp_path / "missing.pem", "key_file": key},
+    }[case]
+    monkeypatch.setattr(openssl_peers, "_free_port", lambda: pytest.fail("s_server was started"))
+    with pytest.raises(OpenSSLPeerError, match=match):
+        with openssl_s_server(**options):  # type: ignore[arg-type]
+            pass
 
 
 # -- the launcher survives a taken port -----------------------------------------------------------

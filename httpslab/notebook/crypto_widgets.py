@@ -456,14 +456,15 @@ def _connect_with_files(
     from ..openssl_peers import cleartext_handshake_messages, openssl_s_server
     from ..relay import RecordingRelay
 
-    extra = [
-        "-cert", str(files.server_cert_file), "-key", str(files.server_key_file),
-        "-cert_chain", str(files.intermediate_file),
-    ]  # fmt: skip
     outcomes: list[ConnectionOutcome] = []
-    with openssl_s_server(key_type=key_type, extra_args=extra) as server:  # type: ignore[arg-type]
+    with openssl_s_server(
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+        ca_file=files.ca_file,
+    ) as server:
         for name in server_hostnames:
-            context = ssl.create_default_context(cafile=str(files.ca_file))
+            context = ssl.create_default_context(cafile=str(server.ca_file))
             context.maximum_version = ssl.TLSVersion.TLSv1_2
             error: str | None = None
             alt_names: tuple[tuple[str, str], ...] = ()

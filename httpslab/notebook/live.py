@@ -87,7 +87,8 @@ def demo_files(key_type: str = "rsa") -> PemFiles:
 def demo_openssl_server(suite: str | CipherSuite | None = None, **options: Any) -> Iterator[Any]:
     """``openssl s_server -www`` (see :func:`httpslab.openssl_peers.openssl_s_server`) serving the
     demo PKI's chain (leaf + intermediate), so that httpslab's client can verify it against
-    ``demo_files(key_type).ca_file``. Yields the running :class:`OpenSSLServer`."""
+    ``demo_files(key_type).ca_file`` (also the server's ``.ca_file``). Yields the running
+    :class:`OpenSSLServer`."""
     from ..openssl_peers import openssl_s_server
 
     key_type = "rsa"
@@ -95,16 +96,14 @@ def demo_openssl_server(suite: str | CipherSuite | None = None, **options: Any) 
         cipher_suite = parse_suite_name(suite) if isinstance(suite, str) else CipherSuite(suite)
         key_type = "ecdsa" if suite_info(cipher_suite).authentication == "ECDSA" else "rsa"
     files = demo_files(key_type)
-    chain_args = [
-        "-cert",
-        str(files.server_cert_file),
-        "-cert_chain",
-        str(files.intermediate_file),
-        "-key",
-        str(files.server_key_file),
-    ]
-    extra = list(options.pop("extra_args", ()))
-    with openssl_s_server(suite, extra_args=[*chain_args, *extra], **options) as server:
+    with openssl_s_server(
+        suite,
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+        ca_file=files.ca_file,
+        **options,
+    ) as server:
         yield server
 
 
