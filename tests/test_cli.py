@@ -18,13 +18,16 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from httpslab import cli
 from httpslab.keylog import KeyLog
+from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
 from httpslab.record import split_records
 
@@ -341,48 +344,33 @@ def test_serve_once_exits_after_one_client(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------- get
 
 
-def _s_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], int, Path]:
+def _s_server(tmp_path: Path, **options: Any) -> AbstractContextManager[OpenSSLServer]:
+    """``openssl s_server -www`` serving the demo PKI's RSA chain (leaf + intermediate)."""
     files = demo_pki("rsa").write_pem_files(tmp_path)
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            "openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-tls1_2", "-www",
-            "-cert", str(files.server_cert_file), "-cert_chain", str(files.intermediate_file),
-            "-key", str(files.server_key_file), *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:  # "Using default temp DH parameters", then "ACCEPT"
-        if line.strip() == b"ACCEPT":
-            break
-    else:
-        raise AssertionError(f"s_server did not start (exit status {process.wait(5)})")
-    return process, port, files.ca_file
+    return openssl_s_server(
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+        ca_file=files.ca_file,
+        **options,
+    )
 
 
 def test_get_against_openssl_s_server_writes_the_same_keylog(tmp_path: Path) -> None:
     server_keylog = tmp_path / "server-keys.txt"
     client_keylog = tmp_path / "client-keys.txt"
-    process, port, ca_file = _s_server(tmp_path, "-keylogfile", str(server_keylog))
-    try:
+    with _s_server(tmp_path, keylog_file=server_keylog) as s_server:
         status, out, err = run_main(
             "get",
-            f"https://localhost:{port}/",
+            f"https://localhost:{s_server.port}/",
             "--cafile",
-            str(ca_file),
+            str(s_server.ca_file),
             "--cipher",
             "DHE-RSA-AES128-SHA256",
             "--keylog",
             str(client_keylog),
             "--trace",
         )
-    finally:
-        process.terminate()
-        process.wait(5)
     assert status == 0, err
     assert "Cipher is DHE-RSA-AES128-SHA256" in out  # s_server's status page names the suite
     assert "Protocol  : TLSv1.2" in out
