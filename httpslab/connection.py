@@ -165,6 +165,18 @@ _CURVE_GROUPS: dict[str, NamedGroup] = {
 }
 
 
+def _certificate_curve_offered(key: object, groups: Sequence[NamedGroup | int] | None) -> bool:
+    """RFC 8422 §5.3: is an ECDSA ``key`` on a curve named in ``groups`` (a supported_groups list)?
+
+    True for a key that is not ECDSA, and when ``groups`` is None or empty (no extension:
+    RFC 8422 §4 lets the peer use any curve; OpenSSL's ``tls1_check_group_id`` reads an empty
+    list as no extension).
+    """
+    if not groups or not isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return True
+    return _CURVE_GROUPS.get(key.curve.name) in groups
+
+
 # ============================================================================ events
 
 
@@ -1511,10 +1523,8 @@ class ClientConnection(TLSConnection):
         """
         key = self._server_public_key
         offered = self.config.groups
-        if not offered or not isinstance(key, ec.EllipticCurvePublicKey):
-            return
-        group = _CURVE_GROUPS.get(key.curve.name)
-        if group not in offered:
+        if offered and not _certificate_curve_offered(key, offered):
+            assert isinstance(key, ec.EllipticCurvePublicKey)
             raise IllegalParameter(
                 f"the server's ECDSA certificate key is on {key.curve.name}, a curve the client did "
                 f"not offer in supported_groups ({', '.join(g.name.lower() for g in offered)}; RFC 8422 §5.3)"
@@ -1685,7 +1695,14 @@ class ServerConnection(TLSConnection):
     def _choose_suite(
         self, hello: ClientHello, peer_schemes: Sequence[SignatureScheme | int]
     ) -> tuple[SuiteInfo, Credential, SignatureScheme | None]:
-        """The server's first suite that the client offered and that it can serve (RFC 5246 §7.4.1.3)."""
+        """The server's first suite that the client offered and that it can serve (RFC 5246 §7.4.1.3).
+
+        As OpenSSL 3.0's ``ssl3_choose_cipher`` (ssl/s3_lib.c), a suite is skipped, not refused,
+        when it cannot be completed: a certificate on a curve the client did not name in
+        supported_groups (RFC 8422 §5.3; ``tls1_check_cert_param`` in ssl/t1_lib.c leaves it out
+        of the masks), no signature scheme in common, or no group for its key exchange
+        (``tls1_check_ec_tmp_key``). With no suite left: handshake_failure (SSL_R_NO_SHARED_CIPHER).
+        """
         client_groups = hello.supported_groups
         for suite in self.config.cipher_suites:
             if suite not in hello.cipher_suites:
@@ -1694,6 +1711,8 @@ class ServerConnection(TLSConnection):
             for credential in self.config.credentials:
                 if credential.authentication != info.authentication:
                     continue
+                if not _certificate_curve_offered(credential.private_key, client_groups):
+                    continue  # RFC 8422 §5.3; OpenSSL: tls1_check_cert_param, no aECDSA in the masks
                 scheme = None
                 if info.forward_secret:
                     scheme = _choose_scheme(
@@ -1713,7 +1732,8 @@ class ServerConnection(TLSConnection):
                     self._dh_group = dh_group
                 return info, credential, scheme
         raise HandshakeFailure(
-            "no shared cipher: none of the client's suites is one this server offers and has a certificate for"
+            "no shared cipher: none of the client's suites is one this server offers and can complete "
+            "(a certificate on a curve the client named, a signature scheme and a group in common)"
         )
 
     def _choose_ec_group(self, client_groups: Sequence[NamedGroup | int] | None) -> NamedGroup | None:

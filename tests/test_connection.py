@@ -1146,13 +1146,19 @@ def test_a_no_renegotiation_warning_during_the_handshake_is_handshake_failure(an
 
 
 def test_server_certificate_on_a_curve_the_client_did_not_offer(anchors, server_credentials):
-    client, server = make_pair(
+    # httpslab's server no longer offers such a certificate (see the section below), so it is
+    # shown a ClientHello that names P-256; the client that offered only X25519 reads the answer
+    # (the curve is checked before the ServerKeyExchange signature, over the other randoms).
+    client_config = {"cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "groups": [NamedGroup.X25519]}
+    client, server = make_pair(anchors, server_credentials, client=client_config)
+    other, _ = make_pair(
         anchors,
         server_credentials,
-        client={"cipher_suites": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "groups": [NamedGroup.X25519]},
+        client={**client_config, "groups": [NamedGroup.X25519, NamedGroup.SECP256R1]},
     )
     client.start_handshake()
-    server.receive_data(client.data_to_send())
+    other.start_handshake()
+    server.receive_data(other.data_to_send())
     with pytest.raises(IllegalParameter, match="secp256r1"):
         client.receive_data(server.data_to_send())
     assert alerts_in(client.data_to_send())[0].description == AlertDescription.ILLEGAL_PARAMETER
@@ -1167,3 +1173,95 @@ def test_server_certificate_on_an_offered_curve(anchors, server_credentials):
     )
     assert any(isinstance(e, HandshakeComplete) for e in client_events)
     assert client.peer_certificates[0].public_key().curve.name == "secp256r1"
+
+
+# -------------------------------------------------------------------------- RFC 8422: the server's curves
+# RFC 8422 §5.1: a server "MUST NOT negotiate the use of an ECC cipher suite" that it cannot
+# complete with the curves the client named in supported_groups; §5.3: its ECDSA certificate
+# "MUST employ a curve supported by the client". OpenSSL 3.0's server drops an ECDSA
+# certificate whose curve the client did not name (tls1_set_cert_validity -> tls1_check_chain
+# -> tls1_check_cert_param -> tls1_check_group_id, ssl/t1_lib.c) before ssl3_choose_cipher
+# (ssl/s3_lib.c) reads the masks ssl_set_masks built from it: the ECDSA suites are skipped, a
+# shared RSA suite is chosen instead, and with none left it is handshake_failure ("no shared
+# cipher"). An ECDHE suite also needs a group both sides name (tls1_check_ec_tmp_key).
+ECDSA_THEN_RSA = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256"]
+
+
+def test_server_skips_its_ecdsa_certificate_on_a_curve_the_client_did_not_offer(anchors, server_credentials):
+    client, server, client_events, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ECDSA_THEN_RSA, "groups": [NamedGroup.X25519]},
+        server={"cipher_suites": ECDSA_THEN_RSA},
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert server.cipher_suite == CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    assert client.peer_certificates[0].public_key().key_size == 2048  # the RSA certificate
+
+
+def test_server_without_another_suite_answers_no_shared_cipher(anchors, server_credentials):
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ECDSA_THEN_RSA[:1], "groups": [NamedGroup.X25519]},
+        server={"cipher_suites": ECDSA_THEN_RSA},
+    )
+    client.start_handshake()
+    with pytest.raises(HandshakeFailure, match="no shared cipher"):
+        server.receive_data(client.data_to_send())
+    assert [a.description for a in alerts_in(server.data_to_send())] == [AlertDescription.HANDSHAKE_FAILURE]
+
+
+@pytest.mark.parametrize(
+    "client_groups",
+    [[NamedGroup.X25519, NamedGroup.SECP256R1], [NamedGroup.SECP256R1]],
+    ids=["x25519+p256", "p256"],
+)
+def test_server_keeps_its_ecdsa_certificate_on_an_offered_curve(anchors, server_credentials, client_groups):
+    _, server, client_events, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ECDSA_THEN_RSA, "groups": client_groups},
+        server={"cipher_suites": ECDSA_THEN_RSA},
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert server.cipher_suite == CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+
+
+def test_server_keeps_its_ecdsa_certificate_when_the_client_names_no_groups(anchors, server_credentials):
+    # RFC 8422 §4 / OpenSSL tls1_check_group_id: no supported_groups extension, no restriction
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ECDSA_THEN_RSA, "groups": []},
+        server={"cipher_suites": ECDSA_THEN_RSA},
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    assert server.transcript.find("ClientHello", "client").decoded.supported_groups is None
+    assert server.cipher_suite == CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+
+
+def test_server_ecdhe_group_is_one_the_client_offered(anchors, server_credentials):
+    # the server prefers P-384, which the client does not name: it must fall back to X25519
+    _, server, client_events, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": ECDSA_THEN_RSA, "groups": [NamedGroup.X25519, NamedGroup.SECP256R1]},
+        server={"cipher_suites": ECDSA_THEN_RSA, "groups": [NamedGroup.SECP384R1, NamedGroup.X25519]},
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    key_exchange = server.transcript.find("ServerKeyExchange", "server").decoded
+    assert key_exchange.params.named_curve == NamedGroup.X25519
+
+
+def test_server_with_no_ecdhe_group_in_common_picks_another_suite(anchors, server_credentials):
+    suites = ["ECDHE-RSA-AES128-GCM-SHA256", "AES128-GCM-SHA256"]
+    _, server, client_events, _ = handshake(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": suites, "groups": [NamedGroup.SECP256R1]},
+        server={"cipher_suites": suites, "groups": [NamedGroup.X25519]},
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in client_events)
+    assert server.cipher_suite == CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256
