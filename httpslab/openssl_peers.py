@@ -666,11 +666,14 @@ class OpenSSLServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        # the reader ends at the end of the output: let it read the last lines before closing
         self._reader.join(5)
+        if self.process.stdout is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdout.close()
 
 
 def _suite_args(suite: str | CipherSuite | None) -> tuple[list[str], Literal["rsa", "ecdsa"], str | None]:
