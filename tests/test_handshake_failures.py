@@ -53,7 +53,7 @@ from httpslab.messages import (
     decode_handshake,
     encode_handshake,
 )
-from httpslab.openssl_peers import OP_NO_EXTENDED_MASTER_SECRET
+from httpslab.openssl_peers import OP_NO_EXTENDED_MASTER_SECRET, openssl_s_client, openssl_s_server
 from httpslab.pki import demo_pki, scenario
 from httpslab.record import Record, split_records
 from httpslab.relay import CLIENT_TO_SERVER, SERVER_TO_CLIENT, RecordingRelay
@@ -718,16 +718,19 @@ def test_ecdsa_certificate_on_a_curve_the_client_did_not_offer_as_openssl_answer
 
         thread = threading.Thread(target=serve, args=(2,), daemon=True)
         thread.start()
-        output = subprocess.run(
-            ["openssl", "s_client", "-connect", f"{LOOPBACK}:{server.address[1]}", "-tls1_2",
-             "-groups", "X25519", "-CAfile", str(ecdsa.ca_file), "-msg"],
-            input=b"", capture_output=True, timeout=TIMEOUT,
-        )  # fmt: skip
+        output = openssl_s_client(
+            server.address[1],
+            servername=None,  # an IP address: no SNI
+            cafile=ecdsa.ca_file,
+            ign_eof=False,
+            extra_args=["-groups", "X25519", "-msg"],
+            timeout=TIMEOUT,
+        )
         config = TLSConfig(server_name="localhost", cafile=ecdsa.ca_file, groups=[NamedGroup.X25519])
         with pytest.raises(IllegalParameter, match="did not offer") as raised:
             connect(*server.address, config=config, timeout=TIMEOUT)
         thread.join(TIMEOUT)
-    text = (output.stdout + output.stderr).decode("utf-8", "replace")
+    text = output.stdout + output.stderr
     assert ">>> TLS 1.2, Alert [length 0002], fatal illegal_parameter" in text
     assert "wrong curve" in text
     assert raised.value.alert == AlertDescription.ILLEGAL_PARAMETER
@@ -876,6 +879,8 @@ def test_renegotiation_asked_by_openssl_s_client_is_refused(files: dict[str, Ser
 
         thread = threading.Thread(target=serve, daemon=True)
         thread.start()
+        # not openssl_s_client: R is typed once the handshake is done, into a stdin that stays
+        # open (s_client obeys R only without -ign_eof, and quits at the end of its input)
         process = subprocess.Popen(
             ["openssl", "s_client", "-connect", f"{LOOPBACK}:{server.address[1]}", "-tls1_2",
              "-CAfile", str(files["valid"].ca_file), "-msg"],
@@ -906,29 +911,21 @@ def test_hello_request_from_openssl_s_server_is_refused(files: dict[str, ServerF
     pki = demo_pki("rsa")
     intermediate_file = valid.chain_file.with_name("intermediate.pem")
     intermediate_file.write_bytes(pki.intermediate.public_bytes(serialization.Encoding.PEM))
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"{LOOPBACK}:{port}", "-tls1_2", "-msg",
-         "-cert", str(valid.chain_file), "-cert_chain", str(intermediate_file), "-key", str(valid.key_file)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    assert process.stdin is not None and process.stdout is not None
-    try:
-        for line in process.stdout:
-            if line.strip() == b"ACCEPT":
-                break
-        session = connect(LOOPBACK, port, server_name="localhost", cafile=valid.ca_file, timeout=TIMEOUT)
-        process.stdin.write(b"R\n")
-        process.stdin.flush()
+    with openssl_s_server(
+        cert_file=valid.chain_file,  # -cert reads the leaf, the first certificate of the file
+        key_file=valid.key_file,
+        chain_file=intermediate_file,
+        ca_file=valid.ca_file,
+        www=False,
+        extra_args=["-msg"],
+        timeout=TIMEOUT,
+    ) as server:
+        session = connect(*server.address, server_name="localhost", cafile=server.ca_file, timeout=TIMEOUT)
+        server.send(b"R\n")
         with pytest.raises(AlertReceived) as raised:
             session.recv()
-    finally:
-        process.kill()
-        output, _ = process.communicate(timeout=TIMEOUT)
     assert raised.value.description == AlertDescription.HANDSHAKE_FAILURE
-    text = output.decode("utf-8", "replace")
+    text = server.output
     assert "<<< TLS 1.2, Alert [length 0002], warning no_renegotiation" in text
     messages = session.transcript.messages()
     assert [e.name for e in messages if e.sender == "server" and e.kind == "handshake"][-1] == "HelloRequest"
