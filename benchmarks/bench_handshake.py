@@ -22,6 +22,7 @@ time, at least 3x faster than tlslite-ng's; bulk throughput at least half of ``s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import os
@@ -30,11 +31,10 @@ import pstats
 import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cryptography
 
 from httpslab.io import connect
+from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
 from httpslab.suites import parse_suite_name, suite_info
 
@@ -58,40 +59,23 @@ except ImportError:  # pragma: no cover - depends on the environment
 # ---------------------------------------------------------------------------------- server
 
 
-class Server:
-    """``openssl s_server -WWW`` serving files from a scratch directory (also a bulk file)."""
-
-    def __init__(self, directory: Path, bulk_bytes: int) -> None:
-        files = demo_pki("rsa").write_pem_files(directory / "pki")
-        self.ca_file = files.ca_file
-        (directory / "bulk.bin").write_bytes(os.urandom(bulk_bytes))
-        (directory / "index.txt").write_bytes(b"hello\n")
-        with socket.socket() as probe:
-            probe.bind((LOOPBACK, 0))
-            self.port = probe.getsockname()[1]
-        args = [
-            "openssl", "s_server", "-accept", f"{LOOPBACK}:{self.port}", "-tls1_2", "-WWW", "-quiet",
-            "-cert", str(files.server_cert_file), "-cert_chain", str(files.intermediate_file),
-            "-key", str(files.server_key_file), "-no_ticket",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(
-            args,
-            cwd=directory,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                if probe.connect_ex((LOOPBACK, self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError("openssl s_server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(5)
+@contextlib.contextmanager
+def running_server(directory: Path, bulk_bytes: int) -> Iterator[OpenSSLServer]:
+    """``openssl s_server -WWW`` serving files from a scratch directory (also a bulk file),
+    started by :func:`httpslab.openssl_peers.openssl_s_server` with the demo RSA chain."""
+    files = demo_pki("rsa").write_pem_files(directory / "pki")
+    (directory / "bulk.bin").write_bytes(os.urandom(bulk_bytes))
+    (directory / "index.txt").write_bytes(b"hello\n")
+    with openssl_s_server(
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+        ca_file=files.ca_file,
+        www=False,
+        extra_args=["-WWW", "-no_ticket"],  # files from cwd; every handshake a full one
+        cwd=directory,
+    ) as server:
+        yield server
 
 
 # ---------------------------------------------------------------------------------- clients
@@ -104,7 +88,7 @@ def _request(path: str) -> bytes:
 class HttpslabClient:
     name = "httpslab"
 
-    def __init__(self, server: Server, suite: str) -> None:
+    def __init__(self, server: OpenSSLServer, suite: str) -> None:
         self.server, self.suite = server, parse_suite_name(suite)
 
     def handshake(self) -> object:
@@ -141,7 +125,7 @@ class HttpslabNoVerifyClient(HttpslabClient):
 class SSLClient:
     name = "ssl"
 
-    def __init__(self, server: Server, suite: str) -> None:
+    def __init__(self, server: OpenSSLServer, suite: str) -> None:
         self.server = server
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self.context.maximum_version = ssl.TLSVersion.TLSv1_2
@@ -168,7 +152,7 @@ class TlsliteClient:
 
     name = "tlslite-ng"
 
-    def __init__(self, server: Server, suite: str) -> None:
+    def __init__(self, server: OpenSSLServer, suite: str) -> None:
         self.server = server
         info = suite_info(parse_suite_name(suite))
         self.settings = HandshakeSettings()
@@ -252,24 +236,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     size = args.bulk_mib * 1024 * 1024
-    with tempfile.TemporaryDirectory(prefix="httpslab-bench-") as scratch:
-        server = Server(Path(scratch), size)
-        try:
-            ours, theirs = HttpslabClient(server, args.suite), SSLClient(server, args.suite)
-            clients: list = [ours, theirs]
-            if tlslite is not None:
-                clients.append(TlsliteClient(server, args.suite))
-            clients.append(HttpslabNoVerifyClient(server, args.suite))
-            handshakes, cpu = measure_handshakes(clients, args.handshakes)
-            bulk = measure_bulk([ours, theirs], args.bulk_runs, size)
-            profiles = []
-            if args.profile:
-                profiles.append(("handshake x 50", profile(lambda: ours.close(ours.handshake()), 50)))
-                session = ours.handshake()
-                profiles.append(("bulk download x 1", profile(lambda: ours.download(session, "bulk.bin"), 1)))
-                ours.close(session)
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="httpslab-bench-") as scratch,
+        running_server(Path(scratch), size) as server,
+    ):
+        ours, theirs = HttpslabClient(server, args.suite), SSLClient(server, args.suite)
+        clients: list = [ours, theirs]
+        if tlslite is not None:
+            clients.append(TlsliteClient(server, args.suite))
+        clients.append(HttpslabNoVerifyClient(server, args.suite))
+        handshakes, cpu = measure_handshakes(clients, args.handshakes)
+        bulk = measure_bulk([ours, theirs], args.bulk_runs, size)
+        profiles = []
+        if args.profile:
+            profiles.append(("handshake x 50", profile(lambda: ours.close(ours.handshake()), 50)))
+            session = ours.handshake()
+            profiles.append(("bulk download x 1", profile(lambda: ours.download(session, "bulk.bin"), 1)))
+            ours.close(session)
 
     median = {name: statistics.median(values) for name, values in handshakes.items()}
     print(
