@@ -639,6 +639,7 @@ def test_no_ems_openssl_conf_really_turns_ems_off(identities: Identities) -> Non
         port = listener.getsockname()[1]
         hellos = {}
         for ems in (True, False):
+            # not openssl_s_client: only the ClientHello is wanted, then s_client is killed
             process = subprocess.Popen(
                 ["openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-tls1_2"],
                 stdin=subprocess.DEVNULL,
