@@ -1835,6 +1835,7 @@ class ServerConnection(TLSConnection):
         )
 
     def _on_certificate_verify(self, message: CertificateVerify, transcript_before: bytes) -> State:
+        self._check_client_certificate_curve()
         if message.scheme not in self._requested_schemes:
             raise IllegalParameter(
                 f"the client signed with {message.scheme!r}, which the server did not ask for"
@@ -1843,6 +1844,30 @@ class ServerConnection(TLSConnection):
             self._client_public_key, message.scheme, message.signature, transcript_before, "CertificateVerify"
         )
         return State.WAIT_CHANGE_CIPHER_SPEC
+
+    def _check_client_certificate_curve(self) -> None:
+        """The client's ECDSA key must be on a curve both sides name (RFC 8422 §5.1.1, §5.3).
+
+        As OpenSSL 3.0's server in ``tls12_check_peer_sigalg`` (ssl/t1_lib.c, "Check curve
+        matches extensions": ``tls1_check_group_id(s, group, 1)``), with the CertificateVerify
+        and before its signature: the curve must be in the client's supported_groups (when it
+        sent the extension) and in the server's own groups, else illegal_parameter
+        (SSL_R_WRONG_CURVE). TLS 1.2 does not tie the curve to the scheme's hash: a P-256 key may
+        sign with ecdsa_secp384r1_sha384, and OpenSSL accepts that too.
+        """
+        assert self._client_hello is not None
+        key = self._client_public_key
+        checks = (
+            (self._client_hello.supported_groups, "the client did not name in supported_groups"),
+            (self.config.groups, "this server's groups do not include"),
+        )
+        for groups, failure in checks:
+            if not _certificate_curve_offered(key, groups):
+                assert isinstance(key, ec.EllipticCurvePublicKey) and groups
+                raise IllegalParameter(
+                    f"the client's ECDSA certificate key is on {key.curve.name}, a curve {failure} "
+                    f"({', '.join(_name(g) for g in groups)}; RFC 8422 §5.3, OpenSSL: wrong curve)"
+                )
 
     def _on_finished(self, message: Finished, transcript_before: bytes) -> State:
         self._check_finished(message, transcript_before)

@@ -28,6 +28,7 @@ from httpslab.enums import (
     ExtensionType,
     HandshakeType,
     NamedGroup,
+    SignatureScheme,
 )
 from httpslab.errors import (
     AlertReceived,
@@ -1265,3 +1266,87 @@ def test_server_with_no_ecdhe_group_in_common_picks_another_suite(anchors, serve
     )
     assert any(isinstance(e, HandshakeComplete) for e in client_events)
     assert server.cipher_suite == CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256
+
+
+# -------------------------------------------------------------------------- RFC 8422: a client certificate's curve
+# OpenSSL 3.0's server checks a client's ECDSA key with its CertificateVerify
+# (tls_process_cert_verify -> tls12_check_peer_sigalg, ssl/t1_lib.c: "Check curve matches
+# extensions", tls1_check_group_id(s, group, 1)): the key's curve must be one the client named in
+# supported_groups (when it sent the extension) and one of the server's own groups, else
+# illegal_parameter (SSL_R_WRONG_CURVE), before the signature is verified. In TLS 1.2 it does
+# not tie the curve to the scheme's hash (that check is for TLS 1.3 and Suite B only): a P-256
+# key may sign with ecdsa_secp384r1_sha384 (tests/test_rfc8422_interop.py shows s_server agree).
+RSA_SUITE_ONLY = ["ECDHE-RSA-AES128-GCM-SHA256"]
+X25519_AND_P256 = [NamedGroup.X25519, NamedGroup.SECP256R1]
+
+
+@pytest.fixture(scope="module")
+def ec_client_credential(ec_pki: DemoPKI) -> Credential:
+    return Credential((ec_pki.client, ec_pki.intermediate), ec_pki.client_key)
+
+
+def _client_certificate_verify_answer(anchors, server_credentials, credential, *, client, server):
+    """Run a mutual-TLS handshake up to the client's second flight; return the server."""
+    client_connection, server_connection = make_pair(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": RSA_SUITE_ONLY, "credentials": [credential], **client},
+        server={"request_client_certificate": True, **server},
+    )
+    client_connection.start_handshake()
+    server_connection.receive_data(client_connection.data_to_send())
+    client_connection.receive_data(server_connection.data_to_send())
+    return client_connection, server_connection
+
+
+@pytest.mark.parametrize(
+    ("client_groups", "server_groups"),
+    [
+        ([NamedGroup.X25519], X25519_AND_P256),
+        ([NamedGroup.X25519, NamedGroup.SECP256R1], [NamedGroup.X25519]),
+    ],
+    ids=["client-did-not-name-p256", "server-does-not-name-p256"],
+)
+def test_client_certificate_on_a_curve_not_named_by_both_is_illegal_parameter(
+    anchors, server_credentials, ec_client_credential, client_groups, server_groups
+):
+    client, server = _client_certificate_verify_answer(
+        anchors,
+        server_credentials,
+        ec_client_credential,
+        client={"groups": client_groups},
+        server={"groups": server_groups},
+    )
+    with pytest.raises(IllegalParameter, match="secp256r1"):
+        server.receive_data(client.data_to_send())
+    assert [a.description for a in alerts_in(server.data_to_send())] == [AlertDescription.ILLEGAL_PARAMETER]
+
+
+@pytest.mark.parametrize(
+    ("client_options", "scheme"),
+    [
+        ({"groups": X25519_AND_P256}, SignatureScheme.ECDSA_SECP256R1_SHA256),
+        # TLS 1.2: a P-256 key may sign with the P-384 code point's hash (OpenSSL accepts it)
+        (
+            {
+                "signature_schemes": [
+                    SignatureScheme.ECDSA_SECP384R1_SHA384,
+                    SignatureScheme.RSA_PSS_RSAE_SHA256,
+                ]
+            },
+            SignatureScheme.ECDSA_SECP384R1_SHA384,
+        ),
+        ({"groups": [], "cipher_suites": ["AES128-GCM-SHA256"]}, SignatureScheme.ECDSA_SECP256R1_SHA256),
+    ],
+    ids=["named-by-both", "p256-key-sha384-scheme", "no-supported-groups"],
+)
+def test_client_certificate_on_a_curve_named_by_both_is_accepted(
+    anchors, server_credentials, ec_client_credential, client_options, scheme
+):
+    client, server = _client_certificate_verify_answer(
+        anchors, server_credentials, ec_client_credential, client=client_options, server={}
+    )
+    _, server_events = pump(client, server)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)
+    assert server.transcript.find("CertificateVerify", "client").decoded.scheme == scheme
+    assert server.peer_certificates[0] == ec_client_credential.certificate_chain[0]

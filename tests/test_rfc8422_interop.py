@@ -8,6 +8,10 @@ answer, and that answer is also written down, so that a change in either shows.
   certificate does not choose an ECDHE_ECDSA suite for a client that names only X25519; it
   picks the RSA suite, or answers handshake_failure when that is all the client offers
   (OpenSSL: ``tls1_check_cert_param`` leaves the certificate out of ``ssl3_choose_cipher``).
+- The client's ECDSA certificate: its curve must be one the client named in supported_groups
+  and one of the server's groups, else illegal_parameter with the CertificateVerify (OpenSSL:
+  ``tls12_check_peer_sigalg``, "wrong curve"). A P-256 key signing with
+  ecdsa_secp384r1_sha384 is accepted: TLS 1.2 does not tie the curve to the scheme's hash.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from typing import Any
 
 import pytest
 
-from httpslab.enums import CipherSuite
-from httpslab.errors import HandshakeFailure, TLSError
-from httpslab.io import TLSServer, server_config
-from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server
+from httpslab.connection import Credential, TLSConfig
+from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
+from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
+from httpslab.io import TLSServer, connect, server_config
+from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
+from httpslab.pki import demo_pki
+from httpslab.pki.ca import PemFiles
 from httpslab.suites import parse_suite_name
 
 pytestmark = pytest.mark.interop
@@ -125,3 +132,95 @@ def test_server_with_ecdsa_and_rsa_certificates_as_openssl_chooses(
         assert "error" not in result, result.get("error")
         assert result["session"].cipher_suite == parse_suite_name(expected)
         assert "Verify return code: 0 (ok)" in ours.stdout and REPLY.decode() in ours.stdout
+
+
+# ------------------------------------------------------------ the client's certificate curve
+@pytest.fixture(scope="module")
+def ecdsa_client_files(tmp_path_factory: pytest.TempPathFactory) -> PemFiles:
+    """The demo ECDSA PKI: a P-256 client certificate (with its intermediate) and its root."""
+    return demo_pki("ecdsa").write_pem_files(tmp_path_factory.mktemp("rfc8422-client"))
+
+
+def _mutual_tls_outcome(address: tuple[str, int], client_files: PemFiles, options: dict[str, Any]) -> str:
+    """httpslab's client with the P-256 client certificate: "ok" with the reply, or the alert it got.
+
+    The server's certificate is the self-signed demo one, not checked here (``verify=False``):
+    what is tested is the server's check of the client's certificate.
+    """
+    credential = Credential.load(client_files.client_chain_file, client_files.client_key_file)
+    config = TLSConfig(cipher_suites=[RSA_SUITE], credentials=[credential], **options)
+    try:
+        session = connect(*address, config=config, verify=False, timeout=TIMEOUT)
+    except AlertReceived as exc:
+        return AlertDescription(exc.description).name.lower()
+    with session:
+        session.send(REQUEST)
+        reply = session.recv_all()
+    assert reply.startswith(b"HTTP/1.0 200"), reply
+    sent = session.transcript.find("CertificateVerify", "client").decoded.scheme
+    assert sent == options.get("signature_schemes", [SignatureScheme.ECDSA_SECP256R1_SHA256])[0]
+    return "ok"
+
+
+@pytest.mark.parametrize(
+    ("client_groups", "server_groups", "schemes", "expected"),
+    [
+        ("X25519", None, None, "illegal_parameter"),
+        ("X25519:P-256", "X25519", None, "illegal_parameter"),
+        ("X25519:P-256", None, None, "ok"),
+        (
+            "X25519:P-256",
+            None,
+            [SignatureScheme.ECDSA_SECP384R1_SHA384, SignatureScheme.RSA_PSS_RSAE_SHA256],
+            "ok",
+        ),
+    ],
+    ids=["client-did-not-name-p256", "server-does-not-name-p256", "named-by-both", "p256-key-sha384-scheme"],
+)
+def test_client_certificate_curve_as_openssl_checks_it(
+    client_groups: str,
+    server_groups: str | None,
+    schemes: list[SignatureScheme] | None,
+    expected: str,
+    rsa_identity: ServerIdentity,
+    ecdsa_client_files: PemFiles,
+) -> None:
+    group_names = {"X25519": NamedGroup.X25519, "P-256": NamedGroup.SECP256R1}
+    options: dict[str, Any] = {"groups": [group_names[g] for g in client_groups.split(":")]}
+    if schemes is not None:
+        options["signature_schemes"] = schemes
+    # OpenSSL first: s_server asks for (-Verify) a client certificate under the demo ECDSA root
+    server_args = ["-Verify", "1", "-CAfile", str(ecdsa_client_files.ca_file)]
+    if server_groups is not None:
+        server_args += ["-groups", server_groups]
+    with openssl_s_server(RSA_SUITE, key_type="rsa", extra_args=server_args, timeout=TIMEOUT) as openssl:
+        theirs = _mutual_tls_outcome(openssl.address, ecdsa_client_files, options)
+        if expected != "ok":
+            assert wait_for(lambda: "wrong curve" in openssl.output), openssl.output
+    assert theirs == expected
+
+    config = server_config(
+        rsa_identity.cert_file,
+        rsa_identity.key_file,
+        cipher_suites=[RSA_SUITE],
+        require_client_certificate=True,
+        cafile=ecdsa_client_files.ca_file,
+        **({"groups": [group_names[g] for g in server_groups.split(":")]} if server_groups else {}),
+    )
+    result: dict[str, Any] = {}
+    with TLSServer(config, timeout=TIMEOUT) as server:
+        thread = _accept_one(server, result)
+        ours = _mutual_tls_outcome(server.address, ecdsa_client_files, options)
+        thread.join(TIMEOUT)
+    assert ours == theirs == expected
+    if expected == "ok":
+        assert "error" not in result, result.get("error")
+        assert (
+            result["session"]
+            .peer_certificates[0]
+            .subject.rfc4514_string()
+            .startswith("CN=httpslab DEMO client")
+        )
+    else:
+        assert isinstance(result.get("error"), IllegalParameter), result
+        assert "secp256r1" in str(result["error"])
