@@ -18,6 +18,7 @@ never offered; a server (and a client) that stops talking mid-handshake.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 import subprocess
@@ -34,7 +35,14 @@ from cryptography.hazmat.primitives import serialization
 from httpslab import cli
 from httpslab.capture import analyze_capture
 from httpslab.connection import ApplicationData, ClientConnection, TLSConfig
-from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType, NamedGroup
+from httpslab.enums import (
+    AlertDescription,
+    CipherSuite,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    NamedGroup,
+)
 from httpslab.errors import (
     AlertReceived,
     BadCertificate,
@@ -47,9 +55,11 @@ from httpslab.errors import (
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
 from httpslab.messages import (
+    ClientHello,
     ExtendedMasterSecretExtension,
     RenegotiationInfoExtension,
     ServerHello,
+    SupportedGroupsExtension,
     decode_handshake,
     encode_handshake,
 )
@@ -697,13 +707,35 @@ def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it() -> 
     assert ours == theirs
 
 
+def _offer_p256_too(direction: str, data: bytes, offset: int) -> bytes:
+    """A relay tamper hook: the client's first flight with P-256 added to its supported_groups."""
+    if direction != CLIENT_TO_SERVER or offset != 0:
+        return data
+    records, rest = split_records(data, plaintext=True)
+    assert not rest and records[0].content_type == ContentType.HANDSHAKE, "one whole ClientHello record"
+    hello = decode_handshake(records[0].fragment)
+    assert isinstance(hello, ClientHello) and hello.extensions is not None
+    groups = SupportedGroupsExtension((NamedGroup.X25519, NamedGroup.SECP256R1))
+    extensions = tuple(groups if e.type == ExtensionType.SUPPORTED_GROUPS else e for e in hello.extensions)
+    assert groups in extensions, "the client offered supported_groups"
+    forged = encode_handshake(dataclasses.replace(hello, extensions=extensions))
+    return Record(ContentType.HANDSHAKE, records[0].version, forged).encode() + b"".join(
+        record.encode() for record in records[1:]
+    )
+
+
 def test_ecdsa_certificate_on_a_curve_the_client_did_not_offer_as_openssl_answers_it(
     tmp_path: Path,
 ) -> None:
     """An ECDSA P-256 server certificate, a client that offers only X25519 (RFC 8422 §5.3):
     ``openssl s_client -groups X25519`` and httpslab's client both end the handshake with
-    illegal_parameter (OpenSSL: tls12_check_peer_sigalg, SSL_R_WRONG_CURVE). The httpslab
-    server does not check the client's groups against its certificate, so it lets both try."""
+    illegal_parameter (OpenSSL: tls12_check_peer_sigalg, SSL_R_WRONG_CURVE).
+
+    No honest server sends that certificate to that client (httpslab's server, like s_server,
+    answers handshake_failure: see test_rfc8422_interop.py), so an active attacker in the
+    relay adds P-256 to the ClientHello's supported_groups. The server then picks the ECDSA
+    certificate; the client, which knows what it offered, refuses it before the Finished
+    would have revealed the forgery."""
     pki = demo_pki("ecdsa")
     ecdsa = _write_server(tmp_path, "ecdsa", pki.server, [pki.intermediate], [pki.root], pki.server_key)
     received: list[BaseException] = []
@@ -718,17 +750,21 @@ def test_ecdsa_certificate_on_a_curve_the_client_did_not_offer_as_openssl_answer
 
         thread = threading.Thread(target=serve, args=(2,), daemon=True)
         thread.start()
-        output = openssl_s_client(
-            server.address[1],
-            servername=None,  # an IP address: no SNI
-            cafile=ecdsa.ca_file,
-            ign_eof=False,
-            extra_args=["-groups", "X25519", "-msg"],
-            timeout=TIMEOUT,
-        )
+        with RecordingRelay(server.address, tamper=_offer_p256_too) as relay:
+            output = openssl_s_client(
+                relay.address[1],
+                servername=None,  # an IP address: no SNI
+                cafile=ecdsa.ca_file,
+                ign_eof=False,
+                extra_args=["-groups", "X25519", "-msg"],
+                timeout=TIMEOUT,
+            )
+            relay.wait_closed(TIMEOUT)  # the client's alert has reached the server
         config = TLSConfig(server_name="localhost", cafile=ecdsa.ca_file, groups=[NamedGroup.X25519])
-        with pytest.raises(IllegalParameter, match="did not offer") as raised:
-            connect(*server.address, config=config, timeout=TIMEOUT)
+        with RecordingRelay(server.address, tamper=_offer_p256_too) as relay:
+            with pytest.raises(IllegalParameter, match="did not offer") as raised:
+                connect(*relay.address, config=config, timeout=TIMEOUT)
+            relay.wait_closed(TIMEOUT)
         thread.join(TIMEOUT)
     text = output.stdout + output.stderr
     assert ">>> TLS 1.2, Alert [length 0002], fatal illegal_parameter" in text
