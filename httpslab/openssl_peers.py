@@ -43,6 +43,7 @@ from .suites import parse_suite_name, suite_info
 
 __all__ = [
     "DH_GROUPS",
+    "NO_EMS_OPENSSL_CONF",
     "OP_NO_ENCRYPT_THEN_MAC",
     "OP_NO_EXTENDED_MASTER_SECRET",
     "OpenSSLPeerError",
@@ -54,6 +55,7 @@ __all__ = [
     "client_hello_random",
     "dh_parameters_file",
     "dh_parameters_pem",
+    "no_ems_environment",
     "openssl_s_client",
     "openssl_s_server",
     "record_session",
@@ -64,6 +66,28 @@ __all__ = [
 OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
 #: OpenSSL 3.0 ``SSL_OP_NO_ENCRYPT_THEN_MAC`` = SSL_OP_BIT(19): no RFC 7366 extension 22.
 OP_NO_ENCRYPT_THEN_MAC = 1 << 19
+
+#: an OpenSSL configuration that turns extended master secret off (RFC 7627) for the
+#: ``openssl`` commands, which have no ``-no_ems`` option; see :func:`no_ems_environment`
+NO_EMS_OPENSSL_CONF = """\
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Options = -ExtendedMasterSecret
+"""
+
+
+def no_ems_environment(directory: str | os.PathLike[str]) -> dict[str, str]:
+    """This process's environment with ``OPENSSL_CONF`` pointing at :data:`NO_EMS_OPENSSL_CONF`
+    (written into ``directory``): pass it as ``env=`` to :func:`openssl_s_server` or
+    :func:`openssl_s_client` for a session without extended master secret."""
+    conf = Path(directory) / "no-ems.cnf"
+    conf.write_text(NO_EMS_OPENSSL_CONF, encoding="ascii")
+    return {**os.environ, "OPENSSL_CONF": str(conf)}
+
 
 DEFAULT_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"

@@ -59,6 +59,7 @@ from httpslab.openssl_peers import (
     OP_NO_EXTENDED_MASTER_SECRET,
     OpenSSLServer,
     dh_parameters_file,
+    no_ems_environment,
     openssl_s_client,
     openssl_s_server,
 )
@@ -155,21 +156,10 @@ class Identities:
     rsa: PemFiles
     ecdsa: PemFiles
     ca_file: Path  # both demo roots
-    no_ems_conf: Path
+    no_ems_env: dict[str, str]  # the environment for the openssl commands without EMS
 
     def files(self, key_type: str) -> PemFiles:
         return self.rsa if key_type == "rsa" else self.ecdsa
-
-
-NO_EMS_CONF = """\
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-Options = -ExtendedMasterSecret
-"""
 
 
 @pytest.fixture(scope="module")
@@ -179,16 +169,11 @@ def identities(tmp_path_factory: pytest.TempPathFactory) -> Identities:
     ecdsa = demo_pki("ecdsa").write_pem_files(directory)
     ca_file = directory / "both-roots.pem"
     ca_file.write_bytes(rsa.ca_file.read_bytes() + ecdsa.ca_file.read_bytes())
-    conf = directory / "no-ems.cnf"
-    conf.write_text(NO_EMS_CONF, encoding="ascii")
-    return Identities(rsa, ecdsa, ca_file, conf)
+    return Identities(rsa, ecdsa, ca_file, no_ems_environment(directory))
 
 
 def _openssl_env(identities: Identities, ems: bool) -> dict[str, str]:
-    env = dict(os.environ)
-    if not ems:
-        env["OPENSSL_CONF"] = str(identities.no_ems_conf)
-    return env
+    return dict(os.environ) if ems else identities.no_ems_env
 
 
 def _s_server(

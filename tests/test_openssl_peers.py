@@ -6,7 +6,6 @@ httpslab.messages) so that they can vouch for the recordings the other tests rel
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -28,6 +27,7 @@ from httpslab.openssl_peers import (
     cleartext_handshake_messages,
     dh_group_name,
     dh_parameters_pem,
+    no_ems_environment,
     openssl_s_client,
     openssl_s_server,
     record_session,
@@ -452,24 +452,13 @@ def test_s_server_fails_fast_on_a_bad_argument(monkeypatch: pytest.MonkeyPatch) 
 
 
 # -- environment and SNI ------------------------------------------------------------------------
-NO_EMS_CONF = """\
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-Options = -ExtendedMasterSecret
-"""
 
 
 @needs_openssl
 @pytest.mark.parametrize("side", ["server", "client"])
 def test_env_reaches_the_openssl_process(side: str, tmp_path: Path) -> None:
     """An OPENSSL_CONF that turns EMS off, given to one side only, turns it off for the session."""
-    conf = tmp_path / "no-ems.cnf"
-    conf.write_text(NO_EMS_CONF, encoding="ascii")
-    no_ems = {**os.environ, "OPENSSL_CONF": str(conf)}
+    no_ems = no_ems_environment(tmp_path)
     suite = "ECDHE-RSA-AES128-GCM-SHA256"
     with openssl_s_server(suite, env=no_ems if side == "server" else None) as server:
         result = openssl_s_client(
