@@ -146,6 +146,24 @@ DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.FFDHE2048,
     NamedGroup.FFDHE3072,
 )
+#: OpenSSL 3.0's own default supported groups, in its order (``supported_groups_default`` in
+#: ssl/t1_lib.c; the GOST groups of that list need a GOST provider and are left out). httpslab's
+#: :data:`DEFAULT_GROUPS` is shorter because it implements fewer key exchanges, but where
+#: OpenSSL only *checks* a curve against its own list — the client's ECDSA certificate, in
+#: ``tls1_check_group_id(s, group, 1)`` — a server left with the default groups checks it
+#: against this list, so that it accepts what a default ``s_server -Verify`` accepts.
+OPENSSL_DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
+    NamedGroup.X25519,
+    NamedGroup.SECP256R1,
+    NamedGroup.X448,
+    NamedGroup.SECP521R1,
+    NamedGroup.SECP384R1,
+    NamedGroup.FFDHE2048,
+    NamedGroup.FFDHE3072,
+    NamedGroup.FFDHE4096,
+    NamedGroup.FFDHE6144,
+    NamedGroup.FFDHE8192,
+)
 #: Signature schemes offered / accepted by default (RFC 5246 §7.4.1.4.1, RFC 8446 codes).
 DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.ECDSA_SECP256R1_SHA256,
@@ -1854,12 +1872,21 @@ class ServerConnection(TLSConnection):
         sent the extension) and in the server's own groups, else illegal_parameter
         (SSL_R_WRONG_CURVE). TLS 1.2 does not tie the curve to the scheme's hash: a P-256 key may
         sign with ecdsa_secp384r1_sha384, and OpenSSL accepts that too.
+
+        The server's own groups: a ``groups`` the caller configured is used as given; left at
+        :data:`DEFAULT_GROUPS` (or set to a list equal to it), the server checks against
+        :data:`OPENSSL_DEFAULT_GROUPS`, the list a default OpenSSL server checks against, which
+        also names P-384 and P-521 (httpslab's default only leaves out the groups it cannot use
+        for a key exchange; verifying an ECDSA signature on those curves needs no key exchange).
         """
         assert self._client_hello is not None
         key = self._client_public_key
+        own_groups = self.config.groups
+        if tuple(own_groups) == DEFAULT_GROUPS:
+            own_groups = OPENSSL_DEFAULT_GROUPS
         checks = (
             (self._client_hello.supported_groups, "the client did not name in supported_groups"),
-            (self.config.groups, "this server's groups do not include"),
+            (own_groups, "this server's groups do not include"),
         )
         for groups, failure in checks:
             if not _certificate_curve_offered(key, groups):

@@ -7,7 +7,9 @@ import os
 import random
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from httpslab import keyexchange, keyschedule
 from httpslab.connection import (
@@ -52,7 +54,7 @@ from httpslab.messages import (
     decode_handshake,
     encode_handshake,
 )
-from httpslab.pki.ca import DemoPKI
+from httpslab.pki.ca import DemoPKI, issue_certificate
 from httpslab.record import Record, RecordProtection, split_records
 from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
 from httpslab.suites import SUITES, suite_info
@@ -1350,3 +1352,92 @@ def test_client_certificate_on_a_curve_named_by_both_is_accepted(
     assert any(isinstance(e, HandshakeComplete) for e in server_events)
     assert server.transcript.find("CertificateVerify", "client").decoded.scheme == scheme
     assert server.peer_certificates[0] == ec_client_credential.certificate_chain[0]
+
+
+# OpenSSL 3.0's own groups, when the server was given none (supported_groups_default in
+# ssl/t1_lib.c), name P-384 and P-521 too, so a default s_server -Verify accepts a client
+# certificate on those curves (tests/test_rfc8422_interop.py shows it). httpslab's default
+# server checks the curve against that list; an explicitly configured list is used as given.
+def _ec_client_credential_on(ec_pki: DemoPKI, curve: ec.EllipticCurve) -> Credential:
+    key = ec.generate_private_key(curve)
+    certificate = issue_certificate(
+        subject=f"httpslab DEMO client {curve.name}",
+        public_key=key.public_key(),
+        issuer=ec_pki.intermediate,
+        signing_key=ec_pki.intermediate_key,
+        not_before=ec_pki.now - dt.timedelta(days=1),
+        not_after=ec_pki.now + dt.timedelta(days=90),
+        is_ca=False,
+        key_usage=("digital_signature",),
+        extended_key_usage=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+        hostnames=("client.localhost",),
+    )
+    return Credential((certificate, ec_pki.intermediate), key)
+
+
+CURVES = {NamedGroup.SECP384R1: ec.SECP384R1(), NamedGroup.SECP521R1: ec.SECP521R1()}
+
+
+@pytest.mark.parametrize("group", list(CURVES), ids=lambda g: g.name.lower())
+@pytest.mark.parametrize(
+    "scheme",
+    [
+        SignatureScheme.ECDSA_SECP256R1_SHA256,
+        SignatureScheme.ECDSA_SECP384R1_SHA384,
+        SignatureScheme.ECDSA_SECP521R1_SHA512,
+    ],
+    ids=["sha256", "sha384", "sha512"],
+)
+def test_default_server_accepts_a_client_certificate_on_openssls_default_curves(
+    anchors, server_credentials, ec_pki, group, scheme
+):
+    credential = _ec_client_credential_on(ec_pki, CURVES[group])
+    client, server = _client_certificate_verify_answer(
+        anchors,
+        server_credentials,
+        credential,
+        client={
+            "groups": [*X25519_AND_P256, group],
+            "signature_schemes": [scheme, SignatureScheme.RSA_PSS_RSAE_SHA256],
+        },
+        # the server's groups are the default; it asks for the client's one scheme as well
+        server={"signature_schemes": [scheme, SignatureScheme.RSA_PSS_RSAE_SHA256]},
+    )
+    _, server_events = pump(client, server)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)
+    certificate_verify = server.transcript.find("CertificateVerify", "client").decoded
+    assert certificate_verify.scheme == scheme  # and its signature on the curve was verified
+    assert server.peer_certificates[0] == credential.certificate_chain[0]
+
+
+@pytest.mark.parametrize("group", list(CURVES), ids=lambda g: g.name.lower())
+def test_configured_server_groups_are_used_as_given_for_a_client_certificate(
+    anchors, server_credentials, ec_pki, group
+):
+    credential = _ec_client_credential_on(ec_pki, CURVES[group])
+    client_options = {"groups": [*X25519_AND_P256, group]}
+    client, server = _client_certificate_verify_answer(
+        anchors, server_credentials, credential, client=client_options, server={"groups": X25519_AND_P256}
+    )
+    with pytest.raises(IllegalParameter, match=CURVES[group].name):
+        server.receive_data(client.data_to_send())
+    client, server = _client_certificate_verify_answer(
+        anchors,
+        server_credentials,
+        credential,
+        client=client_options,
+        server={"groups": [*X25519_AND_P256, group]},
+    )
+    _, server_events = pump(client, server)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)
+
+
+def test_a_client_certificate_curve_the_client_did_not_name_is_refused_by_a_default_server(
+    anchors, server_credentials, ec_pki
+):
+    credential = _ec_client_credential_on(ec_pki, ec.SECP384R1())
+    client, server = _client_certificate_verify_answer(
+        anchors, server_credentials, credential, client={"groups": X25519_AND_P256}, server={}
+    )
+    with pytest.raises(IllegalParameter, match="did not name"):
+        server.receive_data(client.data_to_send())

@@ -12,24 +12,30 @@ answer, and that answer is also written down, so that a change in either shows.
   and one of the server's groups, else illegal_parameter with the CertificateVerify (OpenSSL:
   ``tls12_check_peer_sigalg``, "wrong curve"). A P-256 key signing with
   ecdsa_secp384r1_sha384 is accepted: TLS 1.2 does not tie the curve to the scheme's hash.
+  A server given no groups checks against OpenSSL's default list, which names P-384 and
+  P-521 (httpslab's ``OPENSSL_DEFAULT_GROUPS``); a configured list is used as given.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from httpslab.connection import Credential, TLSConfig
+from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, Credential, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
 from httpslab.io import TLSServer, connect, server_config
 from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
 from httpslab.pki import demo_pki
-from httpslab.pki.ca import PemFiles
+from httpslab.pki.ca import PemFiles, cert_to_pem, issue_certificate, key_to_pem
 from httpslab.suites import parse_suite_name
 
 pytestmark = pytest.mark.interop
@@ -224,3 +230,105 @@ def test_client_certificate_curve_as_openssl_checks_it(
     else:
         assert isinstance(result.get("error"), IllegalParameter), result
         assert "secp256r1" in str(result["error"])
+
+
+# OpenSSL's own groups when s_server is given no -groups (supported_groups_default in
+# ssl/t1_lib.c: x25519, secp256r1, x448, secp521r1, secp384r1, ffdhe2048..8192) name P-384 and
+# P-521, so a default s_server -Verify accepts a client certificate on them; httpslab's default
+# server checks against the same list (OPENSSL_DEFAULT_GROUPS), a configured one as given.
+CLIENT_CURVES = {"P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+CURVE_GROUPS = {"X25519": NamedGroup.X25519, "P-256": NamedGroup.SECP256R1}
+CURVE_GROUPS.update({"P-384": NamedGroup.SECP384R1, "P-521": NamedGroup.SECP521R1})
+
+
+@pytest.fixture(scope="module")
+def client_files_by_curve(tmp_path_factory: pytest.TempPathFactory) -> dict[str, PemFiles]:
+    """A client certificate on each of CLIENT_CURVES, issued by the demo ECDSA intermediate."""
+    pki = demo_pki("ecdsa")
+    directory = tmp_path_factory.mktemp("rfc8422-client-curves")
+    base = pki.write_pem_files(directory)
+    assert pki.now is not None
+    files = {}
+    for name, curve in CLIENT_CURVES.items():
+        key = ec.generate_private_key(curve)
+        certificate = issue_certificate(
+            subject=f"httpslab DEMO client {name}",
+            public_key=key.public_key(),
+            issuer=pki.intermediate,
+            signing_key=pki.intermediate_key,
+            not_before=pki.now - dt.timedelta(days=1),
+            not_after=pki.now + dt.timedelta(days=90),
+            is_ca=False,
+            key_usage=("digital_signature",),
+            extended_key_usage=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+            hostnames=("client.localhost",),
+        )
+        chain_file = directory / f"client-{name}-chain.pem"
+        key_file = directory / f"DEMO-client-{name}.key.pem"
+        chain_file.write_bytes(cert_to_pem(certificate, pki.intermediate))
+        key_file.write_bytes(key_to_pem(key))
+        files[name] = dataclasses.replace(base, client_chain_file=chain_file, client_key_file=key_file)
+    return files
+
+
+@pytest.mark.parametrize(
+    ("curve", "server_groups", "scheme", "expected"),
+    [
+        ("P-384", None, SignatureScheme.ECDSA_SECP384R1_SHA384, "ok"),
+        ("P-521", None, SignatureScheme.ECDSA_SECP521R1_SHA512, "ok"),
+        ("P-384", "X25519:P-256", SignatureScheme.ECDSA_SECP384R1_SHA384, "illegal_parameter"),
+        ("P-384", "X25519:P-256:P-384", SignatureScheme.ECDSA_SECP384R1_SHA384, "ok"),
+    ],
+    ids=["p384-default-groups", "p521-default-groups", "p384-not-in-configured", "p384-in-configured"],
+)
+def test_client_certificate_on_p384_and_p521_as_openssl_checks_it(
+    curve: str,
+    server_groups: str | None,
+    scheme: SignatureScheme,
+    expected: str,
+    rsa_identity: ServerIdentity,
+    client_files_by_curve: dict[str, PemFiles],
+) -> None:
+    client_files = client_files_by_curve[curve]
+    schemes = [scheme, SignatureScheme.RSA_PSS_RSAE_SHA256]
+    options: dict[str, Any] = {
+        "groups": [NamedGroup.X25519, NamedGroup.SECP256R1, CURVE_GROUPS[curve]],
+        "signature_schemes": schemes,
+    }
+    server_args = ["-Verify", "1", "-CAfile", str(client_files.ca_file)]
+    if server_groups is not None:
+        server_args += ["-groups", server_groups]
+    with openssl_s_server(RSA_SUITE, key_type="rsa", extra_args=server_args, timeout=TIMEOUT) as openssl:
+        theirs = _mutual_tls_outcome(openssl.address, client_files, options)
+        if expected != "ok":
+            assert wait_for(lambda: "wrong curve" in openssl.output), openssl.output
+    assert theirs == expected
+
+    server_options: dict[str, Any] = {
+        # s_server's CertificateRequest lists ecdsa_secp521r1_sha512; httpslab's default does not
+        "signature_schemes": [*DEFAULT_SIGNATURE_SCHEMES, SignatureScheme.ECDSA_SECP521R1_SHA512],
+    }
+    if server_groups is not None:
+        server_options["groups"] = [CURVE_GROUPS[g] for g in server_groups.split(":")]
+    config = server_config(
+        rsa_identity.cert_file,
+        rsa_identity.key_file,
+        cipher_suites=[RSA_SUITE],
+        require_client_certificate=True,
+        cafile=client_files.ca_file,
+        **server_options,
+    )
+    result: dict[str, Any] = {}
+    with TLSServer(config, timeout=TIMEOUT) as server:
+        thread = _accept_one(server, result)
+        ours = _mutual_tls_outcome(server.address, client_files, options)
+        thread.join(TIMEOUT)
+    assert ours == theirs == expected
+    if expected == "ok":
+        assert "error" not in result, result.get("error")
+        session = result["session"]
+        assert session.peer_certificates[0].public_key().curve.name == CLIENT_CURVES[curve].name
+        assert session.transcript.find("CertificateVerify", "client").decoded.scheme == scheme
+    else:
+        assert isinstance(result.get("error"), IllegalParameter), result
+        assert CLIENT_CURVES[curve].name in str(result["error"])
