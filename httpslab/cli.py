@@ -34,8 +34,15 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
-from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError
-from .io import HANDSHAKE_TIMEOUT, TLSSession, loopback_connection, require_loopback, server_config
+from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError, TransportError
+from .io import (
+    HANDSHAKE_TIMEOUT,
+    TLSSession,
+    loopback_connection,
+    os_error_reason,
+    require_loopback,
+    server_config,
+)
 from .suites import parse_suite_name
 from .transcript import Transcript
 
@@ -105,6 +112,22 @@ def _sent_alert(transcript: Transcript | None, role: str) -> str | None:
     for entry in reversed(transcript.entries):
         if entry.kind == "alert" and entry.sender == role and entry.raw[:1] == b"\x02":
             return entry.name.removeprefix("Alert ")
+    return None
+
+
+def _broken_socket(error: TLSError) -> OSError | None:
+    """The OSError under a TransportError for a socket that broke (not a timeout), else None.
+
+    A refused, reset or broken connection gets its own one-line message (``connection
+    failed: Broken pipe``); a timeout is a handshake failure like any other.
+    """
+    cause = error.__cause__
+    if (
+        isinstance(error, TransportError)
+        and isinstance(cause, OSError)
+        and not isinstance(cause, TimeoutError)
+    ):
+        return cause
     return None
 
 
@@ -254,8 +277,9 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise UsageError(_reason(exc)) from exc
     try:
         sock = loopback_connection(host, port, args.timeout)
-    except OSError as exc:
-        print(f"{PROGRAM}: cannot connect to {host}:{port}: {exc.strerror or exc}", file=stderr)
+    except TransportError as exc:
+        reason = os_error_reason(exc.__cause__) if isinstance(exc.__cause__, OSError) else _reason(exc)
+        print(f"{PROGRAM}: cannot connect to {host}:{port}: {reason}", file=stderr)
         return EXIT_FAILURE
     connection = ClientConnection(config)
     session = TLSSession(sock, connection)
@@ -280,9 +304,13 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             )
         status, body = _split_response(response)
     except TLSError as exc:
-        print(failure_line(exc, connection, during_handshake=not handshake_done), file=stderr)
+        broken = _broken_socket(exc)
+        if broken is not None:
+            print(f"{PROGRAM}: connection failed: {os_error_reason(broken)} (no alert sent)", file=stderr)
+        else:
+            print(failure_line(exc, connection, during_handshake=not handshake_done), file=stderr)
         return EXIT_FAILURE
-    except OSError as exc:
+    except OSError as exc:  # the --keylog file could not be written
         print(f"{PROGRAM}: connection failed: {exc.strerror or exc} (no alert sent)", file=stderr)
         return EXIT_FAILURE
     if args.trace:
@@ -378,11 +406,12 @@ def _serve_client(
         if args.keylog:
             _append_keylog(args.keylog, connection.transcript)
         line = http_handler(session)
-    except (TLSError, OSError) as exc:
-        if isinstance(exc, TLSError):
-            message = failure_line(exc, connection, during_handshake=not handshake_done)
+    except (TLSError, OSError) as exc:  # OSError: the --keylog file could not be written
+        broken = _broken_socket(exc) if isinstance(exc, TLSError) else exc
+        if broken is not None:
+            message = f"{PROGRAM}: connection failed: {broken}"
         else:
-            message = f"{PROGRAM}: connection failed: {exc}"
+            message = failure_line(exc, connection, during_handshake=not handshake_done)
         print(f"{peer} {message.removeprefix(PROGRAM + ': ')}", file=log, flush=True)
         with contextlib.suppress(OSError):
             sock.close()

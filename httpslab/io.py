@@ -40,7 +40,7 @@ from .connection import (
     TLSConnection,
 )
 from .enums import CipherSuite
-from .errors import HandshakeTimeout, LocalProtocolError, TLSError, TransportError
+from .errors import HandshakeTimeout, KeyLogError, LocalProtocolError, TLSError, TransportError
 from .keylog import KeyLog
 from .relay import is_loopback
 from .state import State
@@ -55,6 +55,7 @@ __all__ = [
     "connect",
     "echo_handler",
     "loopback_connection",
+    "os_error_reason",
     "require_loopback",
 ]
 
@@ -80,15 +81,26 @@ def loopback_connection(host: str, port: int, timeout: float | None = 10.0) -> s
 
     ``localhost`` is looked up (the hosts file) and only the loopback addresses it names are
     tried, in order; an IP literal is used as it is.
+    A connection that fails (refused, timed out...) raises
+    :class:`~httpslab.errors.TransportError` naming ``host:port``; ``__cause__`` is the OSError.
     """
     require_loopback(host)
-    if host != "localhost":
-        return socket.create_connection((host, port), timeout=timeout)
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        if host != "localhost":
+            return socket.create_connection((host, port), timeout=timeout)
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TransportError(f"connecting to {shown} failed: {os_error_reason(exc)}") from exc
     last_error: OSError | None = None
-    for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    for family, kind, proto, _, address in addresses:
         if not is_loopback(address[0]):
             continue
-        sock = socket.socket(family, kind, proto)
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError as exc:
+            last_error = exc
+            continue
         try:
             sock.settimeout(timeout)
             sock.connect(address)
@@ -98,8 +110,13 @@ def loopback_connection(host: str, port: int, timeout: float | None = 10.0) -> s
             continue
         return sock
     if last_error is not None:
-        raise last_error
+        raise TransportError(f"connecting to {shown} failed: {os_error_reason(last_error)}") from last_error
     raise LocalProtocolError(f"'localhost' names no loopback address here; {LOOPBACK_ONLY}")
+
+
+def os_error_reason(error: OSError) -> str:
+    """What an OSError says, without its errno prefix (``Connection refused``, ``timed out``)."""
+    return error.strerror or str(error) or type(error).__name__
 
 
 class TLSSession:
@@ -188,14 +205,22 @@ class TLSSession:
         self.socket.settimeout(per_read)
 
     def send(self, data: bytes) -> None:
-        """Encrypt and send ``data`` (split into records of at most 2^14 bytes)."""
+        """Encrypt and send ``data`` (split into records of at most 2^14 bytes).
+
+        A socket that fails (a reset, a broken pipe) raises
+        :class:`~httpslab.errors.TransportError`; ``__cause__`` is the OSError.
+        """
         self.connection.send_data(data)
         self._flush()
 
     sendall = send
 
     def recv(self, max_bytes: int = _RECV_SIZE) -> bytes:
-        """Up to ``max_bytes`` of application data; blocks until some arrive; b"" at the end."""
+        """Up to ``max_bytes`` of application data; blocks until some arrive; b"" at the end.
+
+        A reset connection is an end of stream (``b""``, and the session records an unclean
+        close); any other socket failure raises :class:`~httpslab.errors.TransportError`.
+        """
         if max_bytes < 0:
             raise LocalProtocolError(f"max_bytes must not be negative, not {max_bytes}")
         while self._received_start >= len(self._received) and self.connection.state is State.CONNECTED:
@@ -228,8 +253,8 @@ class TLSSession:
         try:
             self.connection.close()
             self._flush()
-        except OSError:
-            pass
+        except TransportError:
+            pass  # the peer is gone: there is nobody left to tell
         finally:
             with contextlib.suppress(OSError):
                 self.socket.shutdown(socket.SHUT_RDWR)
@@ -264,40 +289,48 @@ class TLSSession:
     def _flush_in_time(self, per_read: float | None) -> None:
         """:meth:`_flush` within the handshake deadline (a peer that does not read blocks sendall)."""
         self._arm_deadline(per_read)
-        try:
-            self._flush()
-        except TimeoutError as exc:
-            if self._deadline_passed():
-                assert self._deadline is not None
-                raise HandshakeTimeout(
-                    f"the handshake did not finish within {self._deadline[1]:g} s (the peer does not read)"
-                ) from exc
-            raise TransportError(f"the peer took no data within {self.socket.gettimeout()} s") from exc
+        self._flush()
+
+    def _timed_out(self, why: str, message: str) -> TransportError:
+        """The error for a socket timeout: HandshakeTimeout once the deadline passed, else ``message``."""
+        if self._deadline_passed():
+            assert self._deadline is not None
+            return HandshakeTimeout(f"the handshake did not finish within {self._deadline[1]:g} s ({why})")
+        return TransportError(message)
 
     def _read_socket(self) -> bytes:
+        """One read from the socket; b"" at the end of stream, a reset included."""
         try:
             return self.socket.recv(_RECV_SIZE)
         except TimeoutError as exc:
-            if self._deadline_passed():
-                assert self._deadline is not None
-                raise HandshakeTimeout(
-                    f"the handshake did not finish within {self._deadline[1]:g} s (the peer is too slow)"
-                ) from exc
-            raise TransportError(f"no answer from the peer within {self.socket.gettimeout()} s") from exc
+            raise self._timed_out(
+                "the peer is too slow", f"no answer from the peer within {self.socket.gettimeout()} s"
+            ) from exc
         except ConnectionResetError:
-            return b""
+            return b""  # the peer hung up without close_notify: the connection reports it
+        except OSError as exc:
+            raise TransportError(f"receiving from the peer failed: {os_error_reason(exc)}") from exc
 
     def _flush(self) -> None:
+        """Send whatever the connection queued (records, a fatal alert)."""
         data = self.connection.data_to_send()
-        if data:
+        if not data:
+            return
+        try:
             self.socket.sendall(data)
+        except TimeoutError as exc:
+            raise self._timed_out(
+                "the peer does not read", f"the peer took no data within {self.socket.gettimeout()} s"
+            ) from exc
+        except OSError as exc:
+            raise TransportError(f"sending to the peer failed: {os_error_reason(exc)}") from exc
 
     def _feed(self, data: bytes) -> None:
         try:
             events = self.connection.receive_data(data)
         except TLSError:
             # the connection queued its fatal alert (if any): send it, then report the error
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(TransportError):
                 self._flush()
             self._closed = True
             self.socket.close()
@@ -309,7 +342,7 @@ class TLSSession:
                 continue
             self.events.append(event)
             if isinstance(event, ConnectionClosed):
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(TransportError):
                     self._flush()
 
 
@@ -320,8 +353,13 @@ def _write_keylog(target: KeyLogTarget, transcript: Transcript) -> None:
     if isinstance(target, KeyLog):
         target.add_master_secret(secrets.client_random, secrets.master_secret)
         return
-    with open(target, "a", encoding="ascii") as file:
-        file.write(transcript.keylog())
+    try:
+        with open(target, "a", encoding="ascii") as file:
+            file.write(transcript.keylog())
+    except OSError as exc:
+        raise KeyLogError(
+            f"cannot append to the key log {os.fspath(target)!r}: {os_error_reason(exc)}"
+        ) from exc
 
 
 def _credential(cert: str | os.PathLike[str] | None, key: str | os.PathLike[str] | None) -> list[Credential]:
@@ -386,10 +424,14 @@ def connect(
         # once the master secret exists the key log gets its line, even if the handshake then
         # failed (a bad Finished, a rejected certificate...): Wireshark can then show why.
         # The handshake's error is the one the caller sees, not a key log problem.
-        with contextlib.suppress(OSError, TLSError):
+        with contextlib.suppress(TLSError):
             _write_keylog(keylog, session.transcript)
         raise
-    _write_keylog(keylog, session.transcript)
+    try:
+        _write_keylog(keylog, session.transcript)
+    except TLSError:
+        session.close()
+        raise
     return session
 
 
@@ -433,9 +475,14 @@ class TLSServer:
         self.handshake_timeout = handshake_timeout
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((host, port))
-        self._listener.listen(backlog)
+        try:
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._listener.bind((host, port))
+            self._listener.listen(backlog)
+        except OSError as exc:
+            self._listener.close()
+            shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            raise TransportError(f"listening on {shown} failed: {os_error_reason(exc)}") from exc
         self.sessions: list[TLSSession] = []
         #: errors of handshakes that failed in :meth:`serve_forever` (the server keeps going)
         self.errors: list[TLSError] = []
@@ -448,18 +495,33 @@ class TLSServer:
         return host, port
 
     def accept(self) -> TLSSession:
-        """Wait for one client and run the handshake; the error is raised if it fails."""
-        sock, _ = self._listener.accept()
-        sock.settimeout(self.timeout)
-        session = TLSSession(sock, ServerConnection(self.config))
+        """Wait for one client and run the handshake; the error is raised if it fails.
+
+        A listening socket that fails (or was closed) raises
+        :class:`~httpslab.errors.TransportError` before any session is added to ``sessions``.
+        """
+        try:
+            sock, _ = self._listener.accept()
+        except OSError as exc:
+            raise TransportError(f"accepting a client failed: {os_error_reason(exc)}") from exc
+        try:
+            sock.settimeout(self.timeout)
+            session = TLSSession(sock, ServerConnection(self.config))
+        except BaseException:
+            sock.close()
+            raise
         self.sessions.append(session)
         try:
             session.handshake(self.handshake_timeout)
         except BaseException:
-            with contextlib.suppress(OSError, TLSError):  # as in connect: once the keys exist
+            with contextlib.suppress(TLSError):  # as in connect: once the keys exist
                 _write_keylog(self.keylog, session.transcript)
             raise
-        _write_keylog(self.keylog, session.transcript)
+        try:
+            _write_keylog(self.keylog, session.transcript)
+        except TLSError:
+            session.close()
+            raise
         return session
 
     def serve_forever(
@@ -472,18 +534,12 @@ class TLSServer:
             try:
                 session = self.accept()
             except TLSError as exc:
+                if len(self.sessions) == sessions_before:  # no client: the listener itself failed
+                    if self._stopped.is_set():
+                        return  # close() shut it
+                    raise
+                # this client's handshake failed (a TLS error, a reset, a timeout): next one
                 self.errors.append(exc)
-                served += 1
-                continue
-            except OSError as exc:
-                if self._stopped.is_set():
-                    return
-                if len(self.sessions) == sessions_before:
-                    raise  # the listening socket itself failed
-                # the client's socket broke during the handshake (a reset): on to the next one
-                error = TransportError(f"the connection to the client broke during the handshake: {exc}")
-                error.__cause__ = exc
-                self.errors.append(error)
                 served += 1
                 continue
             served += 1

@@ -428,6 +428,35 @@ def test_get_connection_refused() -> None:
     assert err.count("\n") == 1
 
 
+def test_get_connection_refused_on_localhost_names_the_os_reason() -> None:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port = probe.getsockname()[1]
+        status, out, err = run_main("get", f"https://localhost:{port}/")
+    assert (status, out) == (1, "")
+    assert err == f"httpslab: cannot connect to localhost:{port}: Connection refused\n"
+
+
+class _SessionThatLosesItsSocket(cli.TLSSession):
+    """A session whose socket can no longer send once the handshake is done (a real EPIPE)."""
+
+    def send(self, data: bytes) -> None:
+        self.socket.shutdown(socket.SHUT_WR)
+        super().send(data)
+
+
+def test_get_reports_a_socket_that_broke_after_the_handshake(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the library raises TransportError (cause: BrokenPipeError); the CLI's line stays the
+    # one it printed for the raw OSError
+    assert server.ca_file is not None
+    monkeypatch.setattr(cli, "TLSSession", _SessionThatLosesItsSocket)
+    status, out, err = run_main("get", f"https://localhost:{server.port}/", "--cafile", str(server.ca_file))
+    assert (status, out) == (1, "")
+    assert err == "httpslab: connection failed: Broken pipe (no alert sent)\n"
+
+
 def test_get_times_out_on_a_silent_server() -> None:
     with socket.socket() as listener:
         listener.bind((LOOPBACK, 0))

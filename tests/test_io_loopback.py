@@ -16,7 +16,7 @@ import pytest
 
 from httpslab import cli
 from httpslab.connection import Credential, TLSConfig
-from httpslab.errors import LocalProtocolError
+from httpslab.errors import LocalProtocolError, TransportError
 from httpslab.io import TLSServer, connect, loopback_connection, require_loopback
 from httpslab.pki.ca import DemoPKI
 from httpslab.relay import is_loopback
@@ -166,5 +166,6 @@ def test_other_127_addresses_pass_the_check_and_really_connect() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     require_loopback("127.0.0.2")
-    with pytest.raises(ConnectionRefusedError):
+    with pytest.raises(TransportError, match=r"^connecting to 127\.0\.0\.2:\d+ failed") as info:
         loopback_connection("127.0.0.2", port, timeout=2)
+    assert isinstance(info.value.__cause__, ConnectionRefusedError)  # the OS really refused it

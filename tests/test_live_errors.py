@@ -8,6 +8,8 @@ TLS errors that notebook 07's ``refused = https_get(...)`` cell relies on.
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from httpslab.errors import AlertReceived, TLSError, TransportError
@@ -49,6 +51,25 @@ def test_a_reset_during_the_session_is_a_transport_error(monkeypatch: pytest.Mon
     assert isinstance(result.error.__cause__, ConnectionResetError)
     assert "broke" in str(result.error) and "run the cell again" in str(result.error)
     assert result.keylog_text.startswith("CLIENT_RANDOM ")  # the handshake itself had finished
+    assert result.session is not None and result.session.closed
+
+
+def test_a_real_broken_pipe_during_the_session_is_a_transport_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the socket really fails: TLSSession.send raises TransportError (cause BrokenPipeError)
+    # and https_get reports it as it reported the raw OSError, with "run the cell again"
+    send = TLSSession.send
+
+    def send_on_a_closed_socket(self: TLSSession, data: bytes) -> None:
+        self.socket.shutdown(socket.SHUT_WR)
+        send(self, data)
+
+    monkeypatch.setattr(TLSSession, "send", send_on_a_closed_socket)
+    result = live.https_get(timeout=2.0)  # must not raise
+    assert type(result.error) is TransportError
+    assert isinstance(result.error.__cause__, BrokenPipeError)
+    message = str(result.error)
+    assert "broke (BrokenPipeError: sending to the peer failed: Broken pipe)" in message
+    assert "run the cell again" in message
     assert result.session is not None and result.session.closed
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..connection import ClientConnection, Credential, TLSConfig
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
-from ..errors import DecodeError, LocalProtocolError, TLSError, TransportError
+from ..errors import DecodeError, HandshakeTimeout, LocalProtocolError, TLSError, TransportError
 from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
 from ..record import Record, split_records
@@ -289,11 +289,18 @@ def https_get(
                     session.send(request)
                     keys_while_open = connection_keys(connection)
                     response = session.recv_all()
-                except OSError as exc:
+                except HandshakeTimeout:
+                    raise  # it says what happened: the server was too slow
+                except (OSError, TransportError) as exc:
+                    # the socket broke (a reset, a broken pipe, a read that timed out): the
+                    # session raises a TransportError whose cause is the OSError
+                    cause = exc.__cause__ if isinstance(exc, TransportError) else exc
+                    if not isinstance(cause, OSError):
+                        raise
                     raise TransportError(
                         "the connection to the server (through the recording relay) broke "
-                        f"({type(exc).__name__}: {exc}); run the cell again"
-                    ) from exc
+                        f"({type(cause).__name__}: {exc}); run the cell again"
+                    ) from cause
                 session.close()
             except TLSError as exc:
                 client_error = exc
