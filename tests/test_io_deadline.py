@@ -42,34 +42,56 @@ def _trickle(sock: socket.socket, stop: threading.Event) -> None:
         pass  # the client gave up and closed: what the test expects
 
 
+#: how long the fake server's accept() waits before it looks at its stop flag again
+ACCEPT_POLL = 0.05
+
+
 @pytest.fixture
 def trickling_server() -> Iterator[int]:
-    """A loopback TCP server that reads the ClientHello and answers a byte at a time."""
+    """A loopback TCP server that reads the ClientHello and answers a byte at a time.
+
+    Closing a listening socket from another thread does not wake an accept() blocked on it,
+    so the server thread polls: a short accept timeout, then a look at the stop flag. At
+    teardown every thread it started must have ended (none is left behind for later tests).
+    """
     stop = threading.Event()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind((LOOPBACK, 0))
     listener.listen(4)
-    listener.settimeout(10)
+    listener.settimeout(ACCEPT_POLL)
     connections: list[socket.socket] = []
+    tricklers: list[threading.Thread] = []
 
     def serve() -> None:
         while not stop.is_set():
             try:
                 client, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             connections.append(client)
-            client.recv(65536)  # the ClientHello
-            threading.Thread(target=_trickle, args=(client, stop), daemon=True).start()
+            client.settimeout(5)
+            try:
+                client.recv(65536)  # the ClientHello
+            except OSError:
+                continue
+            trickler = threading.Thread(target=_trickle, args=(client, stop), daemon=True)
+            tricklers.append(trickler)
+            trickler.start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield listener.getsockname()[1]
     stop.set()
+    thread.join(2)
     listener.close()
     for client in connections:
         client.close()
-    thread.join(5)
+    for trickler in tricklers:
+        trickler.join(2)
+    assert not thread.is_alive(), "the trickling server's accept loop did not stop"
+    assert not any(t.is_alive() for t in tricklers), "a trickling thread did not stop"
 
 
 def test_connect_gives_up_on_a_trickling_server_at_the_deadline(trickling_server: int) -> None:
