@@ -605,7 +605,9 @@ class TLSConnection:
         self.peer_certificates: tuple[x509.Certificate, ...] = ()
         #: the error that ended the connection, if any
         self.error: TLSError | None = None
-        self._records = RecordReader(plaintext=True)
+        #: expected_version is set once the peer's hello was read: from then on every record
+        #: must carry TLS 1.2, checked before anything else in its header
+        self._records = RecordReader(plaintext=True, on_wrong_version=self._wrong_record_version)
         self._handshake_reader = HandshakeReader()
         self._handshake_log = bytearray()
         self._outgoing = bytearray()
@@ -618,8 +620,6 @@ class TLSConnection:
         self._pending_read: Any = None
         self._pending_write: Any = None
         self._close_notify_sent = False
-        #: True once the peer's hello was read: from then on every record must carry TLS 1.2
-        self._record_version_fixed = False
         #: the version of the records this side writes (changed only to answer a wrong version)
         self._record_version_out = int(TLS12)
         #: the next failure queues no alert (OpenSSL's SSL_AD_NO_ALERT)
@@ -799,8 +799,6 @@ class TLSConnection:
 
     # -- records ------------------------------------------------------------------
     def _receive_record(self, record: Record) -> None:
-        if self._record_version_fixed and record.version != TLS12:
-            self._wrong_record_version(record)
         if record.content_type == ContentType.APPLICATION_DATA and self._read_protection is not None:
             self._receive_application_data(record)
             return
@@ -871,25 +869,27 @@ class TLSConnection:
                 "(OpenSSL's limit, SSL_R_RECORD_TOO_SMALL)"
             )
 
-    def _wrong_record_version(self, record: Record) -> None:
-        """A record after the hellos whose version is not the negotiated one.
+    def _wrong_record_version(self, content_type: int, version: int) -> None:
+        """A record header after the hellos whose version is not the negotiated one.
 
         RFC 5246 §6.2.1 (``version``: "The version of the protocol being employed") and
         Appendix E.1: only the records of the first hello may carry another 0x03xx. As OpenSSL
         3.0's ``ssl3_get_record`` (ssl/record/ssl3_record.c) does: protocol_version
-        (SSL_R_WRONG_VERSION_NUMBER), checked before any decryption; while this side still
-        writes plaintext the alert goes back in a record with the peer's version ("send back
-        error using their minor version number"), and a record with the wrong version that is
-        itself an alert is answered with nothing (SSL_AD_NO_ALERT).
+        (SSL_R_WRONG_VERSION_NUMBER), checked first, before the content type, the length and
+        any decryption (the :class:`RecordReader` calls this from its header check); while this
+        side still writes plaintext the alert goes back in a record with the peer's version
+        ("send back error using their minor version number") when its major byte is 3, and a
+        record with the wrong version that is itself an alert is answered with nothing
+        (SSL_AD_NO_ALERT).
         """
-        wrong = f"0x{record.version:04x}"
-        if self._write_protection is None:
-            if record.content_type == ContentType.ALERT:
+        wrong = f"0x{version:04x}"
+        if self._write_protection is None and version >> 8 == TLS12 >> 8:
+            if content_type == ContentType.ALERT:
                 self._fail_silently = True
             else:
-                self._record_version_out = record.version
+                self._record_version_out = version
         raise RemoteProtocolError(
-            f"the {self.peer} sent a {_content_name(record.content_type)} record with record version "
+            f"the {self.peer} sent a {_content_name(content_type)} record with record version "
             f"{wrong} after the hellos; every record must now carry the negotiated 0x0303 "
             "(RFC 5246 §6.2.1, Appendix E.1)",
             alert=AlertDescription.PROTOCOL_VERSION,
@@ -1467,7 +1467,7 @@ class ClientConnection(TLSConnection):
         secrets.cipher_suite = self.suite.suite
         secrets.extended_master_secret = self.extended_master_secret
         secrets.encrypt_then_mac = self.encrypt_then_mac
-        self._record_version_fixed = True  # OpenSSL: first_packet = 0 once the hello was read
+        self._records.expected_version = int(TLS12)  # OpenSSL: first_packet = 0 once the hello was read
         return State.WAIT_CERTIFICATE
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
@@ -1669,7 +1669,7 @@ class ServerConnection(TLSConnection):
         self.client_random = hello.random
         self.server_random = self._random(32) or os.urandom(32)
         self.server_name = hello.server_name
-        self._record_version_fixed = True  # OpenSSL: first_packet = 0 once the hello was read
+        self._records.expected_version = int(TLS12)  # OpenSSL: first_packet = 0 once the hello was read
         self.extended_master_secret = config.extended_master_secret and hello.extended_master_secret
         self.encrypt_then_mac = config.encrypt_then_mac and hello.encrypt_then_mac and not suite.is_aead
         secrets = self.transcript.secrets

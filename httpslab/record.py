@@ -28,7 +28,9 @@ Error choices (one alert per situation; where the RFC leaves it open, what OpenS
   receives an unexpected record type, it MUST send an unexpected_message alert");
 - a record version whose major byte is not 3 → ``protocol_version`` (RFC 5246 gives no alert
   for the record layer; OpenSSL's ``ssl3_get_record`` sends protocol_version after the first
-  record);
+  record); once the hellos are done, any version other than the negotiated one →
+  ``protocol_version``, checked before the content type and the length
+  (:class:`RecordReader` ``expected_version``, as ``ssl3_get_record`` does);
 - longer than 2^14 + 2048 → :class:`RecordOverflow` (§6.2.3, §7.2.2 record_overflow); a
   plaintext longer than 2^14 → :class:`RecordOverflow` (§6.2.1);
 - a zero-length Handshake, Alert or ChangeCipherSpec plaintext → :class:`UnexpectedMessage`
@@ -238,17 +240,40 @@ def split_records(data: bytes, *, plaintext: bool = False) -> tuple[list[Record]
     return records, bytes(data[offset:])
 
 
+def _refuse_wrong_version(content_type: int, version: int) -> None:
+    raise RemoteProtocolError(
+        f"a record with version 0x{version:04x} where the negotiated version is required",
+        alert=AlertDescription.PROTOCOL_VERSION,
+    )
+
+
 class RecordReader:
     """Incremental record framing for a connection: feed bytes, get records one by one.
 
     ``plaintext`` says whether the records that come next are unprotected; the connection
     sets it to False after the peer's ChangeCipherSpec. Records are parsed lazily, one per
-    step of the iterator :meth:`feed` returns, so flipping ``plaintext`` between two records
-    of the same feed takes effect for the next one.
+    step of the iterator :meth:`feed` returns, so flipping ``plaintext`` (or setting
+    ``expected_version``) between two records of the same feed takes effect for the next one.
+
+    ``expected_version`` is None until the hellos are done; then the connection sets it to the
+    negotiated version, and a header with another version goes to ``on_wrong_version(type,
+    version)`` *before* any other check of the header, as OpenSSL 3.0's ``ssl3_get_record``
+    (ssl/record/ssl3_record.c) checks ``!s->first_packet && version != s->version`` before the
+    length and without looking at the content type: a record of unknown type or too long
+    with a wrong version is protocol_version, not unexpected_message or record_overflow. The
+    default ``on_wrong_version`` raises :class:`RemoteProtocolError` with protocol_version.
     """
 
-    def __init__(self, *, plaintext: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        plaintext: bool = False,
+        expected_version: int | None = None,
+        on_wrong_version: Callable[[int, int], None] = _refuse_wrong_version,
+    ) -> None:
         self.plaintext = plaintext
+        self.expected_version = expected_version
+        self.on_wrong_version = on_wrong_version
         self._buffer = bytearray()
         #: where the next record starts in ``_buffer`` (consumed bytes are dropped on feed)
         self._offset = 0
@@ -276,6 +301,12 @@ class RecordReader:
         if available < RECORD_HEADER_LENGTH:
             return None
         content_type, version, length = _unpack_record_header(buffer, offset)
+        # one comparison on the hot path; None (before the hellos) never equals a version
+        if version != self.expected_version and self.expected_version is not None:
+            self.on_wrong_version(content_type, version)
+            raise RemoteProtocolError(  # an on_wrong_version that returns does not let it through
+                f"record version 0x{version:04x} refused", alert=AlertDescription.PROTOCOL_VERSION
+            )
         check_record_header(content_type, version, length, plaintext=self.plaintext)
         if available - RECORD_HEADER_LENGTH < length:
             return None

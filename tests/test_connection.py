@@ -984,6 +984,42 @@ def test_a_wrong_version_on_a_protected_record_is_protocol_version(anchors, serv
     assert received.value.description == AlertDescription.PROTOCOL_VERSION
 
 
+@pytest.mark.parametrize(
+    ("wrong_record", "echoed"),
+    [
+        (bytes([0x63, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00]), 0x0301),  # unknown type
+        (bytes([ContentType.HANDSHAKE, 0x03, 0x01, 0x48, 0x01]), 0x0301),  # 18433 bytes, header only
+        (bytes([0x63, 0x04, 0x01, 0x00, 0x02, 0x01, 0x00]), 0x0303),  # major byte 4: not echoed
+    ],
+    ids=["unknown-type", "too-long", "major-byte-4"],
+)
+@pytest.mark.parametrize("side", ["client", "server"])
+def test_after_the_hellos_the_record_version_is_checked_first(
+    anchors, server_credentials, wrong_record, echoed, side
+):
+    # OpenSSL 3.0 ssl3_get_record checks the version before the type and the length:
+    # protocol_version, not unexpected_message or record_overflow (tests/test_handshake_failures.py
+    # shows OpenSSL's client send the same alert record)
+    client, server, flight = _server_flight(anchors, server_credentials)
+    if side == "client":
+        receiver = client
+        client.receive_data(_records_of(flight)[0].encode())  # the ServerHello
+    else:
+        receiver = server  # it read the ClientHello
+    with pytest.raises(RemoteProtocolError, match="record version") as raised:
+        receiver.receive_data(wrong_record)
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    (alert_record,) = _records_of(receiver.data_to_send())
+    assert alert_record == Record(ContentType.ALERT, echoed, bytes([2, AlertDescription.PROTOCOL_VERSION]))
+
+
+def test_a_wrong_record_version_before_the_hello_is_not_checked_first(server_credentials):
+    # the first record may carry any 0x03xx (RFC 5246 Appendix E.1): its other checks apply
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    with pytest.raises(UnexpectedMessage):
+        server.receive_data(bytes([0x63, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00]))
+
+
 # -------------------------------------------------------------------------- hardening: HelloRequest
 # RFC 5246 §7.4.1.1: "This message will be ignored by the client if the client is currently
 # negotiating a session", and it is not part of the handshake hash. OpenSSL 3.0

@@ -671,16 +671,34 @@ def test_server_picks_a_suite_the_client_never_offered() -> None:
     assert ours == theirs == (FATAL, AlertDescription.ILLEGAL_PARAMETER)
 
 
-def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it() -> None:
-    """A ServerHello, then a handshake record with version 0x0301 (RFC 5246 Appendix E.1: only
-    the hello's records may carry another 0x03xx): OpenSSL's client and httpslab's send the same
-    alert record, protocol_version, with the server's 0x0301 echoed in the record header."""
-    certificate_record = Record(
-        ContentType.HANDSHAKE, 0x0301, bytes([HandshakeType.CERTIFICATE, 0, 0, 3, 0, 0, 0])
-    )
+@pytest.mark.parametrize(
+    ("wrong_record", "alert_version"),
+    [
+        (
+            Record(
+                ContentType.HANDSHAKE, 0x0301, bytes([HandshakeType.CERTIFICATE, 0, 0, 3, 0, 0, 0])
+            ).encode(),
+            0x0301,
+        ),
+        # OpenSSL checks the version first: an unknown type is not unexpected_message here ...
+        (bytes([0x63, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00]), 0x0301),
+        # ... and a record of 18433 bytes (> 2^14 + 2048) is not record_overflow
+        (bytes([ContentType.HANDSHAKE, 0x03, 0x01, 0x48, 0x01]) + bytes(0x4801), 0x0301),
+        # a major byte that is not 3 is not echoed: the alert keeps the negotiated 0x0303
+        (bytes([0x63, 0x04, 0x01, 0x00, 0x02, 0x01, 0x00]), 0x0303),
+    ],
+    ids=["certificate-0x0301", "unknown-type-0x0301", "too-long-0x0301", "unknown-type-0x0401"],
+)
+def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it(
+    wrong_record: bytes, alert_version: int
+) -> None:
+    """A ServerHello, then a record with another version (RFC 5246 Appendix E.1: only the
+    hello's records may carry another 0x03xx): OpenSSL's client and httpslab's send the same
+    alert record, protocol_version, with the server's 0x03xx echoed in the record header.
+    OpenSSL 3.0's ssl3_get_record checks the version before the content type and the length."""
 
     def answer(conn: socket.socket, hello: Any) -> None:
-        conn.sendall(_server_hello(ECDHE_RSA) + certificate_record.encode())
+        conn.sendall(_server_hello(ECDHE_RSA) + wrong_record)
 
     server = FakeServer(answer, count=2)
     sent: list[Record] = []
@@ -703,7 +721,9 @@ def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it() -> 
         server.close()
     assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
     ours, theirs = sent
-    assert theirs == Record(ContentType.ALERT, 0x0301, bytes([FATAL, AlertDescription.PROTOCOL_VERSION]))
+    assert theirs == Record(
+        ContentType.ALERT, alert_version, bytes([FATAL, AlertDescription.PROTOCOL_VERSION])
+    )
     assert ours == theirs
 
 

@@ -602,6 +602,52 @@ def test_record_reader_switches_to_protected_mid_feed() -> None:
         split_records(stream, plaintext=True)
 
 
+@pytest.mark.parametrize(
+    ("header", "alert_before_the_hellos"),
+    [
+        (bytes([0x63, 0x03, 0x01, 0x00, 0x02]), AlertDescription.UNEXPECTED_MESSAGE),  # unknown type
+        (bytes([HANDSHAKE, 0x03, 0x01, 0x48, 0x01]), AlertDescription.RECORD_OVERFLOW),  # 18433 bytes
+        (bytes([APPLICATION_DATA, 0x04, 0x03, 0x00, 0x02]), AlertDescription.PROTOCOL_VERSION),
+    ],
+    ids=["unknown-type", "too-long", "major-byte-4"],
+)
+def test_record_reader_checks_the_expected_version_before_anything_else(
+    header: bytes, alert_before_the_hellos: AlertDescription
+) -> None:
+    # OpenSSL 3.0 ssl3_get_record: "!s->first_packet && version != s->version" comes first
+    seen: list[tuple[int, int]] = []
+
+    class Refused(Exception):
+        pass
+
+    def on_wrong_version(content_type: int, version: int) -> None:
+        seen.append((content_type, version))
+        raise Refused
+
+    reader = RecordReader(plaintext=True, expected_version=TLS12, on_wrong_version=on_wrong_version)
+    with pytest.raises(Refused):
+        list(reader.feed(header))  # the header alone: no need to wait for the fragment
+    assert seen == [(header[0], int.from_bytes(header[1:3], "big"))]
+    default = RecordReader(plaintext=True, expected_version=TLS12)
+    with pytest.raises(RemoteProtocolError) as raised:
+        list(default.feed(header))
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    # before the hellos (no expected version) the header's other checks apply, as before
+    with pytest.raises(RemoteProtocolError) as before:
+        list(RecordReader(plaintext=True).feed(header))
+    assert before.value.alert == alert_before_the_hellos
+
+
+def test_record_reader_with_an_expected_version_reads_records_of_that_version() -> None:
+    records = sample_stream()[0][1:]  # the first one is a hello record with 0x0301
+    assert {record.version for record in records} == {TLS12}
+    reader = RecordReader(plaintext=True, expected_version=TLS12)
+    assert list(reader.feed(b"".join(record.encode() for record in records))) == records
+    returning = RecordReader(expected_version=TLS12, on_wrong_version=lambda content_type, version: None)
+    with pytest.raises(RemoteProtocolError):  # a handler that returns does not let the record through
+        list(returning.feed(Record(HANDSHAKE, 0x0301, b"x").encode()))
+
+
 def test_framing_errors() -> None:
     with pytest.raises(UnexpectedMessage):  # RFC 5246 §6
         split_records(b"\x63\x03\x03\x00\x01x")
