@@ -489,77 +489,79 @@ def record_session(
         server_context.verify_mode = ssl.CERT_REQUIRED
         server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
 
+    server_result: dict[str, Any] = {}
+    client_result: dict[str, Any] = {}
     keylog_dir = Path(tempfile.mkdtemp(prefix="httpslab-keylog-", dir=_scratch_dir()))
     keylog_path = keylog_dir / "sslkeylog.txt"
     client_context.keylog_filename = str(keylog_path)
+    try:  # whatever fails below, the sockets are closed and the key log directory removed
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+            listener.bind((LOOPBACK, 0))
+            listener.listen(1)
+            listener.settimeout(timeout)
+            server_port = listener.getsockname()[1]
 
-    server_result: dict[str, Any] = {}
-    client_result: dict[str, Any] = {}
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        listener.bind((LOOPBACK, 0))
-        listener.listen(1)
-        listener.settimeout(timeout)
-        server_port = listener.getsockname()[1]
-
-        def run_server() -> None:
-            try:
-                conn, _ = listener.accept()
-                conn.settimeout(timeout)
-                with server_context.wrap_socket(conn, server_side=True) as tls:
-                    server_result["received"] = _recv_exactly(tls, len(app_data_client))
-                    tls.sendall(app_data_server)
-                    server_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
-                    plain = tls.unwrap()
-                    plain.close()
-            except BaseException as exc:
-                server_result["error"] = exc
-
-        # the relay serves our client's address only: a stray connection to its port from
-        # another process is hung up on, never recorded as this session nor given its slot
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        raw.bind((LOOPBACK, 0))
-        relay = RecordingRelay((LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2])
-        with raw, relay:
-            server_thread = threading.Thread(target=run_server, name="httpslab-ssl-server", daemon=True)
-            server_thread.start()
-            try:
-                raw.settimeout(timeout)
-                raw.connect(relay.address)
-                with client_context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
-                    tls.sendall(app_data_client)
-                    client_result["received"] = _recv_exactly(tls, len(app_data_server))
-                    client_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
-                    plain = tls.unwrap()
-                    plain.close()
-            except BaseException as exc:
-                client_result["error"] = exc
-                relay.close()  # wake the server up: its peer is gone
-            server_thread.join(timeout + 1.0)
-            if server_thread.is_alive():
-                relay.close()
-                listener.close()
-                server_thread.join(2.0)
-                server_result.setdefault("error", TimeoutError("the ssl server thread did not finish"))
-            if "error" not in client_result and "error" not in server_result:
+            def run_server() -> None:
                 try:
-                    relay.wait_closed(timeout)
-                except TimeoutError as exc:
-                    client_result["error"] = exc
-            client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
-    finally:
-        listener.close()
+                    conn, _ = listener.accept()
+                    conn.settimeout(timeout)
+                    with server_context.wrap_socket(conn, server_side=True) as tls:
+                        server_result["received"] = _recv_exactly(tls, len(app_data_client))
+                        tls.sendall(app_data_server)
+                        server_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
+                        plain = tls.unwrap()
+                        plain.close()
+                except BaseException as exc:
+                    server_result["error"] = exc
 
-    if "error" in client_result or "error" in server_result:
-        raise OpenSSLPeerError(
-            f"the {cipher_suite.name} session failed: client: {client_result.get('error')!r}; "
-            f"server: {server_result.get('error')!r}"
-        ) from client_result.get("error") or server_result.get("error")
+            # the relay serves our client's address only: a stray connection to its port from
+            # another process is hung up on, never recorded as this session nor given its slot
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
+                raw.bind((LOOPBACK, 0))
+                with RecordingRelay(
+                    (LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2]
+                ) as relay:
+                    server_thread = threading.Thread(
+                        target=run_server, name="httpslab-ssl-server", daemon=True
+                    )
+                    server_thread.start()
+                    try:
+                        raw.settimeout(timeout)
+                        raw.connect(relay.address)
+                        with client_context.wrap_socket(raw, server_hostname=SERVER_NAME) as tls:
+                            tls.sendall(app_data_client)
+                            client_result["received"] = _recv_exactly(tls, len(app_data_server))
+                            client_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
+                            plain = tls.unwrap()
+                            plain.close()
+                    except BaseException as exc:
+                        client_result["error"] = exc
+                        relay.close()  # wake the server up: its peer is gone
+                    server_thread.join(timeout + 1.0)
+                    if server_thread.is_alive():
+                        relay.close()
+                        listener.close()
+                        server_thread.join(2.0)
+                        server_result.setdefault(
+                            "error", TimeoutError("the ssl server thread did not finish")
+                        )
+                    if "error" not in client_result and "error" not in server_result:
+                        try:
+                            relay.wait_closed(timeout)
+                        except TimeoutError as exc:
+                            client_result["error"] = exc
+                    client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
 
-    try:
-        keylog_text = keylog_path.read_text(encoding="ascii")
-    except OSError as exc:
-        raise OpenSSLPeerError(f"OpenSSL wrote no key log: {exc}") from exc
+        if "error" in client_result or "error" in server_result:
+            raise OpenSSLPeerError(
+                f"the {cipher_suite.name} session failed: client: {client_result.get('error')!r}; "
+                f"server: {server_result.get('error')!r}"
+            ) from client_result.get("error") or server_result.get("error")
+
+        try:
+            keylog_text = keylog_path.read_text(encoding="ascii")
+        except OSError as exc:
+            raise OpenSSLPeerError(f"OpenSSL wrote no key log: {exc}") from exc
     finally:
         shutil.rmtree(keylog_dir, ignore_errors=True)
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..enums import CipherSuite, ContentType, HandshakeType
-from ..errors import TLSError
+from ..errors import TLSError, TransportError
 from ..keyexchange import dh_public, dh_shared_secret, group_from_params
 from ..keyschedule import key_block, master_secret
 from ..messages import Alert, decode_alert
@@ -438,6 +438,10 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
     ``check_hostname`` on and ``server_hostname`` set to the name or IP address given; it
     always connects to 127.0.0.1 through a recording relay, so the Certificate message the
     server sent can be counted on the wire.
+
+    A refused certificate is an outcome (``ok`` False, OpenSSL's reason in ``error``); a
+    socket that fails raises :class:`~httpslab.errors.TransportError` and a handshake that
+    fails for another reason :class:`~httpslab.openssl_peers.OpenSSLPeerError` (both TLSErrors).
     """
     from ..pki import demo_pki
 
@@ -453,7 +457,7 @@ def _connect_with_files(
     import ssl
 
     from ..messages import Certificate, decode_handshake
-    from ..openssl_peers import cleartext_handshake_messages, openssl_s_server
+    from ..openssl_peers import OpenSSLPeerError, cleartext_handshake_messages, openssl_s_server
     from ..relay import RecordingRelay
 
     outcomes: list[ConnectionOutcome] = []
@@ -473,15 +477,36 @@ def _connect_with_files(
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
                 raw.bind(("127.0.0.1", 0))
                 with RecordingRelay(server.address, only_from=raw.getsockname()[:2]) as relay:
+                    relay_host, relay_port = relay.address
                     try:
                         raw.settimeout(10)
                         raw.connect(relay.address)
+                    except OSError as exc:
+                        raise TransportError(
+                            f"connecting to the recording relay at {relay_host}:{relay_port} failed "
+                            f"({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
+                    try:
                         with context.wrap_socket(raw, server_hostname=name) as tls:
                             certificate = tls.getpeercert() or {}
                             alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
-                    except ssl.SSLCertVerificationError as exc:
+                    except ssl.SSLCertVerificationError as exc:  # the outcome this function shows
                         error = exc.verify_message or str(exc)
-                    relay.wait_closed(10)
+                    except ssl.SSLError as exc:
+                        raise OpenSSLPeerError(
+                            f"the handshake with openssl s_server as {name!r} failed: {exc}"
+                        ) from exc
+                    except OSError as exc:
+                        raise TransportError(
+                            f"the connection to openssl s_server (through the recording relay) broke "
+                            f"({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
+                    try:
+                        relay.wait_closed(10)
+                    except TimeoutError as exc:
+                        raise TransportError(
+                            f"the connection through the recording relay did not end ({exc}); run the cell again"
+                        ) from exc
                     server_flight = relay.server_to_client
                     client_stream = relay.client_to_server
             count = 0

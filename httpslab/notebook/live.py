@@ -223,42 +223,44 @@ def https_get(
         server_context.load_verify_locations(files.ca_file)
 
     server_result: dict[str, Any] = {}
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind((LOOPBACK, 0))
-    listener.listen(1)
-    listener.settimeout(timeout)
+    # the listener and the client's socket are closed whatever happens (a failed bind included)
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener,
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client_socket,
+    ):
+        listener.bind((LOOPBACK, 0))
+        listener.listen(1)
+        listener.settimeout(timeout)
 
-    def serve() -> None:
-        try:
-            raw, _ = listener.accept()
-            raw.settimeout(timeout)
-            with server_context.wrap_socket(raw, server_side=True) as tls:
-                received = bytearray()
-                while b"\r\n\r\n" not in received:
-                    chunk = tls.recv(4096)
-                    if not chunk:
-                        break
-                    received += chunk
-                server_result["request"] = bytes(received)
-                tls.sendall(_http_response(body))
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.unwrap()
-        except (OSError, ssl.SSLError) as exc:
-            server_result["error"] = f"{type(exc).__name__}: {exc}"
+        def serve() -> None:
+            try:
+                raw, _ = listener.accept()
+                raw.settimeout(timeout)
+                with server_context.wrap_socket(raw, server_side=True) as tls:
+                    received = bytearray()
+                    while b"\r\n\r\n" not in received:
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        received += chunk
+                    server_result["request"] = bytes(received)
+                    tls.sendall(_http_response(body))
+                    with contextlib.suppress(OSError, ssl.SSLError):
+                        tls.unwrap()
+            except (OSError, ssl.SSLError) as exc:
+                server_result["error"] = f"{type(exc).__name__}: {exc}"
 
-    thread = threading.Thread(target=serve, name="httpslab-notebook-server", daemon=True)
-    client_error: TLSError | None = None
-    session = None
-    response = b""
-    keys_while_open: dict[str, bytes | None] = {}
-    keylog_lines: list[str] = []
-    # The client's address is fixed before the relay starts, and the relay serves that client
-    # only: a stray connection from another process to the relay's port (a port number it
-    # still remembers) can then neither take the relay's one slot, which would close the
-    # listener and refuse our client, nor reach the server in its place.
-    client_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    client_socket.bind((LOOPBACK, 0))
-    try:
+        thread = threading.Thread(target=serve, name="httpslab-notebook-server", daemon=True)
+        client_error: TLSError | None = None
+        session = None
+        response = b""
+        keys_while_open: dict[str, bytes | None] = {}
+        keylog_lines: list[str] = []
+        # The client's address is fixed before the relay starts, and the relay serves that client
+        # only: a stray connection from another process to the relay's port (a port number it
+        # still remembers) can then neither take the relay's one slot, which would close the
+        # listener and refuse our client, nor reach the server in its place.
+        client_socket.bind((LOOPBACK, 0))
         with RecordingRelay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2]) as relay:
             thread.start()
             config = TLSConfig(
@@ -311,9 +313,6 @@ def https_get(
                 with contextlib.suppress(TimeoutError):
                     relay.wait_closed(timeout)
             client_to_server, server_to_client = relay.client_to_server, relay.server_to_client
-    finally:
-        client_socket.close()  # already closed by the session, unless connecting failed
-        listener.close()
     transcript = connection.transcript
     return LiveSession(
         suite=connection.cipher_suite if client_error is None else None,

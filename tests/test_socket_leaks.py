@@ -1,0 +1,113 @@
+"""The helpers that open sockets around a recording relay close them whatever fails.
+
+- ``openssl_peers.record_session`` closes its listener and its client socket, and removes
+  its key log directory, when the relay cannot be made or the session fails;
+- ``notebook.live.https_get`` closes its listener and its client socket when binding fails;
+- ``crypto_widgets.connect_to_demo_server`` reports a client that cannot reach the relay as
+  a :class:`TransportError` (a TLSError), not as a raw ConnectionRefusedError, and at once.
+
+Every socket the code under test creates is tracked (``socket.socket`` is replaced by a
+subclass for the duration of a test) and must be closed afterwards.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from httpslab import openssl_peers, relay
+from httpslab.errors import TLSError, TransportError
+from httpslab.notebook import crypto_widgets, live
+from httpslab.relay import RecordingRelay, RelayError
+
+_RealSocket = socket.socket
+
+
+class _TrackedSocket(_RealSocket):
+    """A real socket that remembers it was made (and can be told to fail its Nth bind)."""
+
+    made: list[_TrackedSocket]
+    binds = 0
+    fail_bind_number: int | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        type(self).made.append(self)
+
+    def bind(self, address: object) -> None:
+        cls = type(self)
+        cls.binds += 1
+        if cls.binds == cls.fail_bind_number:
+            raise OSError(errno.EADDRINUSE, "Address already in use")
+        super().bind(address)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def tracked(monkeypatch: pytest.MonkeyPatch) -> type[_TrackedSocket]:
+    class Tracked(_TrackedSocket):
+        made: list[_TrackedSocket] = []  # noqa: RUF012 (one list per test)
+        binds = 0
+        fail_bind_number = None
+
+    monkeypatch.setattr(socket, "socket", Tracked)
+    return Tracked
+
+
+def _open(sockets: list[_TrackedSocket]) -> list[_TrackedSocket]:
+    return [sock for sock in sockets if sock.fileno() != -1]
+
+
+def _keylog_dirs() -> set[Path]:
+    return set(openssl_peers._scratch_dir().glob("httpslab-keylog-*"))
+
+
+def test_record_session_closes_its_sockets_when_the_relay_cannot_be_made(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_relay(*args: object, **kwargs: object) -> RecordingRelay:
+        raise RelayError("no relay today")
+
+    monkeypatch.setattr(openssl_peers, "RecordingRelay", no_relay)
+    before = _keylog_dirs()
+    with pytest.raises(RelayError, match="no relay today"):
+        openssl_peers.record_session("ECDHE-RSA-AES128-GCM-SHA256")
+    assert len(tracked.made) == 2  # the server's listener and the client's socket
+    assert _open(tracked.made) == []
+    assert _keylog_dirs() == before  # the key log directory went too
+
+
+def test_https_get_closes_its_sockets_when_a_bind_fails(tracked: type[_TrackedSocket]) -> None:
+    tracked.fail_bind_number = 2  # the listener binds, the client's socket does not
+    with pytest.raises(OSError, match="Address already in use"):
+        live.https_get(timeout=2.0)
+    assert len(tracked.made) == 2
+    assert _open(tracked.made) == []
+
+
+class _RelayThatStopsListening(RecordingRelay):
+    """A relay whose listener is gone by the time the client connects (a real refusal)."""
+
+    def start(self) -> RecordingRelay:
+        super().start()
+        self.close()
+        return self
+
+
+@pytest.mark.interop
+def test_connect_to_demo_server_reports_a_refused_relay_as_a_transport_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(relay, "RecordingRelay", _RelayThatStopsListening)
+    started = time.monotonic()
+    with pytest.raises(
+        TransportError, match=r"connecting to the recording relay at 127\.0\.0\.1:\d+ failed"
+    ) as info:
+        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+    assert isinstance(info.value, TLSError) and not isinstance(info.value, OSError)
+    assert isinstance(info.value.__cause__, ConnectionRefusedError)
+    assert "run the cell again" in str(info.value)
+    assert time.monotonic() - started < 8  # no 10 s wait for a connection that never came
