@@ -823,11 +823,8 @@ class TLSConnection:
                 if self.state in (State.CLOSED, State.ERROR):
                     return
             return
-        if self._handshake_reader.has_partial_message:
-            # RFC 5246 §6.2.1 lets handshake messages span records, but nothing may come in between.
-            raise UnexpectedMessage(
-                f"a {_content_name(content_type)} record arrived in the middle of a fragmented handshake message"
-            )
+        if self._handshake_reader.has_partial_message and content_type != ContentType.ALERT:
+            self._refuse_record_inside_handshake_message(content_type)
         if content_type == ContentType.ALERT:
             self._receive_alert(plaintext, encrypted)
         elif content_type == ContentType.CHANGE_CIPHER_SPEC:
@@ -907,15 +904,32 @@ class TLSConnection:
         if keep:
             self._note_record(self.peer, record, record.encode(), plaintext, True)
         if self._handshake_reader.has_partial_message:
-            # RFC 5246 §6.2.1 lets handshake messages span records, but nothing may come in between.
-            raise UnexpectedMessage(
-                "a application_data record arrived in the middle of a fragmented handshake message"
-            )
+            self._refuse_record_inside_handshake_message(ContentType.APPLICATION_DATA)
         next_states(self.role, self.state, ContentType.APPLICATION_DATA)
         if keep:
             self.transcript.add(self.peer, "application_data", "application data", plaintext, encrypted=True)
         if plaintext:
             self._events.append(ApplicationData(plaintext))
+
+    def _refuse_record_inside_handshake_message(self, content_type: int) -> None:
+        """A ChangeCipherSpec or application-data record between two fragments of one handshake message.
+
+        RFC 5246 §6.2.1 lets a handshake message span records and says that records of
+        different content types MAY be interleaved; it does not say what may come between the
+        fragments of one message. OpenSSL 3.0 (TLS 1.2) takes an alert there as anywhere else
+        (``ssl3_read_bytes``, ssl/record/rec_layer_s3.c, refuses mixing with
+        SSL_R_MIXED_HANDSHAKE_AND_NON_HANDSHAKE_DATA only in TLS 1.3), so the caller lets
+        alerts through. A ChangeCipherSpec is unexpected_message: SSL_R_BAD_CHANGE_CIPHER_SPEC
+        inside the 4-byte header (``tls_get_message_header``, ssl/statem/statem_lib.c: "may not
+        occur in the middle of a handshake message"), SSL_R_CCS_RECEIVED_EARLY inside the body
+        (``tls_get_message_body`` reads without ``recvd_type``); application data during the
+        handshake is unexpected_message too (SSL_R_UNEXPECTED_RECORD). Once connected, httpslab
+        refuses application data inside a fragmented (renegotiation) message as well.
+        """
+        raise UnexpectedMessage(
+            f"a record of type {_content_name(content_type)} arrived in the middle of a fragmented "
+            "handshake message (only alerts may come between its fragments in TLS 1.2, as in OpenSSL 3.0)"
+        )
 
     def _note_record(
         self, sender: Role, record: Record, raw: bytes, plaintext: bytes, encrypted: bool

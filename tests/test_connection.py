@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import ssl
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -42,6 +43,7 @@ from httpslab.errors import (
     LocalProtocolError,
     ProtocolError,
     RemoteProtocolError,
+    TLSError,
     UnexpectedMessage,
 )
 from httpslab.keylog import KeyLog
@@ -1175,6 +1177,111 @@ def test_a_no_renegotiation_warning_during_the_handshake_is_handshake_failure(an
         client.receive_data(server_hello + _warning_record(AlertDescription.NO_RENEGOTIATION))
     assert client.state is State.ERROR
     assert alerts_in(client.data_to_send()) == [Alert(2, AlertDescription.HANDSHAKE_FAILURE)]
+
+
+# -------------------------------------------------------------------------- records between fragments
+# RFC 5246 §6.2.1: a handshake message may span records, and records of different content types
+# MAY be interleaved. OpenSSL 3.0 in TLS 1.2 takes an alert between two fragments of a handshake
+# message as it takes any alert (ssl3_read_bytes refuses the mix only in TLS 1.3,
+# SSL_R_MIXED_HANDSHAKE_AND_NON_HANDSHAKE_DATA); a ChangeCipherSpec there is unexpected_message
+# (SSL_R_BAD_CHANGE_CIPHER_SPEC in the 4-byte header, SSL_R_CCS_RECEIVED_EARLY in the body), and
+# so is application data (SSL_R_UNEXPECTED_RECORD). Each case is put to OpenSSL's client (Python
+# ssl through memory BIOs) and to httpslab's, with the same records from httpslab's server.
+
+BETWEEN_FRAGMENTS = {
+    "user-canceled-warning": bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.USER_CANCELED]),
+    "fatal-handshake-failure": bytes([ContentType.ALERT, 3, 3, 0, 2, 2, AlertDescription.HANDSHAKE_FAILURE]),
+    "no-renegotiation-warning": bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.NO_RENEGOTIATION]),
+    "change-cipher-spec": bytes([ContentType.CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1]),
+    "application-data": bytes([ContentType.APPLICATION_DATA, 3, 3, 0, 2, 0x41, 0x41]),
+}
+
+
+def _split_server_hello(flight: bytes, cut: int, between: bytes) -> bytes:
+    """The server's flight with its ServerHello record cut after ``cut`` bytes, ``between`` in the cut."""
+    first, *rest = _records_of(flight)
+    return (
+        Record(ContentType.HANDSHAKE, 0x0303, first.fragment[:cut]).encode()
+        + between
+        + Record(ContentType.HANDSHAKE, 0x0303, first.fragment[cut:]).encode()
+        + b"".join(record.encode() for record in rest)
+    )
+
+
+def _openssl_client_reads(server_credentials, mutate) -> tuple[str, list[bytes]]:
+    """OpenSSL's client against httpslab's server whose first flight went through ``mutate``:
+    ("continues", []) when it sent its second flight, or ("fails", alerts sent) (alert bodies)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(RSA_SUITE_ONLY[0])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    with pytest.raises(ssl.SSLWantReadError):
+        client.do_handshake()
+    server = ServerConnection(TLSConfig(credentials=server_credentials, cipher_suites=RSA_SUITE_ONLY))
+    server.receive_data(outgoing.read())
+    incoming.write(mutate(server.data_to_send()))
+    try:
+        client.do_handshake()
+    except ssl.SSLWantReadError:
+        sent = _records_of(outgoing.read())
+        assert ContentType.CHANGE_CIPHER_SPEC in [record.content_type for record in sent]
+        return "continues", []
+    except ssl.SSLError:
+        sent = _records_of(outgoing.read())
+        return "fails", [record.fragment for record in sent if record.content_type == ContentType.ALERT]
+    raise AssertionError("OpenSSL's client finished a handshake it cannot have finished")
+
+
+def _httpslab_client_reads(anchors, server_credentials, mutate) -> tuple[str, list[bytes]]:
+    client, server = make_pair(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": RSA_SUITE_ONLY},
+        server={"cipher_suites": RSA_SUITE_ONLY},
+    )
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    try:
+        client.receive_data(mutate(server.data_to_send()))
+    except TLSError:
+        sent = _records_of(client.data_to_send())
+        return "fails", [record.fragment for record in sent if record.content_type == ContentType.ALERT]
+    assert client.state is State.WAIT_CHANGE_CIPHER_SPEC  # it sent its second flight
+    _, server_events = pump(client, server)
+    assert any(isinstance(e, HandshakeComplete) for e in server_events)  # both hashes agree
+    return "continues", []
+
+
+@pytest.mark.parametrize("between", list(BETWEEN_FRAGMENTS))
+@pytest.mark.parametrize("cut", [2, 10], ids=["in-the-header", "in-the-body"])
+def test_a_record_between_two_fragments_of_a_handshake_message_as_openssl_takes_it(
+    anchors, server_credentials, between, cut
+):
+    def mutate(flight: bytes) -> bytes:
+        return _split_server_hello(flight, cut, BETWEEN_FRAGMENTS[between])
+
+    theirs = _openssl_client_reads(server_credentials, mutate)
+    ours = _httpslab_client_reads(anchors, server_credentials, mutate)
+    expected = {
+        "user-canceled-warning": ("continues", []),
+        "fatal-handshake-failure": ("fails", []),  # a fatal alert received is not answered
+        "no-renegotiation-warning": ("fails", [bytes([2, AlertDescription.HANDSHAKE_FAILURE])]),
+        "change-cipher-spec": ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
+        "application-data": ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
+    }[between]
+    assert ours == theirs == expected
+
+
+def test_a_warning_between_fragments_is_reported(anchors, server_credentials):
+    client, _, flight = _server_flight(anchors, server_credentials)
+    between = BETWEEN_FRAGMENTS["user-canceled-warning"]
+    events = client.receive_data(_split_server_hello(flight, 10, between))
+    assert events == [WarningAlertReceived(AlertDescription.USER_CANCELED)]
+    server_hello = client.transcript.find("ServerHello", "server")
+    assert server_hello.raw == _records_of(flight)[0].fragment[: len(server_hello.raw)]
 
 
 # -------------------------------------------------------------------------- hardening: RFC 8422 curves
