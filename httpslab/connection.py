@@ -113,6 +113,7 @@ from .record import (
     Record,
     RecordProtection,
     RecordReader,
+    check_plaintext,
     fragment_data,
 )
 from .state import MessageKind, Role, State, message_name, next_states
@@ -810,8 +811,8 @@ class TLSConnection:
                 from .errors import RecordOverflow
 
                 raise RecordOverflow(f"a decrypted record of {len(plaintext)} bytes is longer than 2^14")
-            if not plaintext and record.content_type != ContentType.APPLICATION_DATA:
-                raise UnexpectedMessage(f"an empty {ContentType(record.content_type).name} record")
+            if not plaintext:  # a learner's record_open need not check it: an empty alert or CCS
+                check_plaintext(record.content_type, plaintext)
         else:
             plaintext = record.fragment
         self._count_record(record.content_type, plaintext)
@@ -848,7 +849,11 @@ class TLSConnection:
         """Limit floods of empty records (a peer could keep us spinning on them for free).
 
         RFC 5246 §6.2.1 allows zero-length application-data fragments ("may be sent as they
-        are potentially useful as a traffic analysis countermeasure") but sets no limit; OpenSSL
+        are potentially useful as a traffic analysis countermeasure") but sets no limit; an
+        empty handshake record (which its sender MUST NOT send) is counted the same way and
+        otherwise ignored, as OpenSSL 3.0 does (ssl3_read_bytes: "We must have read empty
+        records. Get more data"); an empty alert or ChangeCipherSpec never gets here
+        (:func:`~httpslab.record.check_plaintext`, unexpected_message). OpenSSL
         3.0's ``ssl3_get_record`` fails with unexpected_message (SSL_R_RECORD_TOO_SMALL) once
         more than MAX_EMPTY_RECORDS come in a row, and any non-empty record resets the count.
         A non-empty record that is not an alert also resets the warning-alert count

@@ -33,10 +33,17 @@ Error choices (one alert per situation; where the RFC leaves it open, what OpenS
   (:class:`RecordReader` ``expected_version``, as ``ssl3_get_record`` does);
 - longer than 2^14 + 2048 → :class:`RecordOverflow` (§6.2.3, §7.2.2 record_overflow); a
   plaintext longer than 2^14 → :class:`RecordOverflow` (§6.2.1);
-- a zero-length Handshake, Alert or ChangeCipherSpec plaintext → :class:`UnexpectedMessage`
-  (§6.2.1 "Implementations MUST NOT send zero-length fragments of Handshake, Alert, or
-  ChangeCipherSpec content types"; OpenSSL answers an empty record it cannot use with
-  unexpected_message);
+- a zero-length Alert or ChangeCipherSpec plaintext → :class:`UnexpectedMessage` (§6.2.1
+  "Implementations MUST NOT send zero-length fragments of Handshake, Alert, or
+  ChangeCipherSpec content types" binds the sender; OpenSSL 3.0's ``ssl3_read_bytes`` answers
+  an empty alert with unexpected_message, SSL_R_INVALID_ALERT; an empty ChangeCipherSpec
+  inside a handshake message body, after the peer's ChangeCipherSpec or once connected, too —
+  but during the handshake, while it waits for the next message header, OpenSSL skips an
+  empty ChangeCipherSpec like an empty handshake record, where httpslab refuses it: a known
+  difference). A zero-length Handshake plaintext is *accepted*,
+  as OpenSSL accepts it: ``ssl3_get_record`` counts it toward MAX_EMPTY_RECORDS like any
+  empty record and ``ssl3_read_bytes`` reads on ("We must have read empty records. Get more
+  data"); the connection counts it (see ``TLSConnection._count_record``);
 - anything wrong with a protected fragment — too short for the explicit nonce and tag, a
   length that is not a whole number of blocks, bad padding, bad MAC, bad tag →
   :class:`BadRecordMac` with one message (§7.2.2: bad_record_mac "also MUST be returned if
@@ -180,18 +187,28 @@ def check_record_header(content_type: int, version: int, length: int, *, plainte
         raise RecordOverflow(f"a record of {length} bytes is longer than the {limit} allowed")
 
 
+#: record types a receiver refuses empty (see the module docstring: OpenSSL 3.0 reads on after
+#: an empty handshake or application-data record)
+_NEVER_EMPTY: frozenset[int] = frozenset({ContentType.ALERT, ContentType.CHANGE_CIPHER_SPEC})
+
+
 def check_plaintext(content_type: int, plaintext: bytes) -> None:
-    """Checks on a record's plaintext: at most 2^14 bytes, never empty unless application data.
+    """A receiver's checks on a record's plaintext: at most 2^14 bytes, an alert or a
+    ChangeCipherSpec never empty.
 
     RFC 5246 §6.2.1: "The length MUST NOT exceed 2^14" and "Implementations MUST NOT send
-    zero-length fragments of Handshake, Alert, or ChangeCipherSpec content types".
+    zero-length fragments of Handshake, Alert, or ChangeCipherSpec content types". A receiver
+    refuses an empty alert or ChangeCipherSpec with unexpected_message but, as OpenSSL 3.0,
+    accepts an empty handshake record (its sender broke the rule, but it carries nothing);
+    whoever reads a stream counts empty records against a flood (OpenSSL: MAX_EMPTY_RECORDS).
     """
     if len(plaintext) > MAX_PLAINTEXT_LENGTH:
         raise RecordOverflow(
             f"a record plaintext of {len(plaintext)} bytes is longer than {MAX_PLAINTEXT_LENGTH}"
         )
-    if not plaintext and content_type != ContentType.APPLICATION_DATA:
-        raise UnexpectedMessage(f"a zero-length {_content_type(content_type)!s} record is not allowed")
+    if not plaintext and content_type in _NEVER_EMPTY:
+        name = _content_type(content_type)
+        raise UnexpectedMessage(f"an empty {name.name.lower()} record is not allowed")  # type: ignore[union-attr]
 
 
 def pull_record(buf: Buffer, *, plaintext: bool = False) -> Record:

@@ -1275,6 +1275,72 @@ def test_a_record_between_two_fragments_of_a_handshake_message_as_openssl_takes_
     assert ours == theirs == expected
 
 
+# An empty plaintext record (RFC 5246 §6.2.1: "MUST NOT send zero-length fragments of Handshake,
+# Alert, or ChangeCipherSpec"): OpenSSL 3.0 counts an empty handshake record toward
+# MAX_EMPTY_RECORDS (ssl3_get_record) and reads on (ssl3_read_bytes: "We must have read empty
+# records. Get more data"); an empty alert is unexpected_message (SSL_R_INVALID_ALERT).
+EMPTY_HANDSHAKE = bytes([ContentType.HANDSHAKE, 3, 3, 0, 0])
+EMPTY_ALERT = bytes([ContentType.ALERT, 3, 3, 0, 0])
+
+
+def _after_server_hello(extra: bytes):
+    def mutate(flight: bytes) -> bytes:
+        first, *rest = _records_of(flight)
+        return first.encode() + extra + b"".join(record.encode() for record in rest)
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_after_server_hello(EMPTY_HANDSHAKE), ("continues", [])),
+        (_after_server_hello(EMPTY_HANDSHAKE * 32), ("continues", [])),
+        # the 33rd empty record in a row: SSL_R_RECORD_TOO_SMALL
+        (
+            _after_server_hello(EMPTY_HANDSHAKE * 33),
+            ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
+        ),
+        (lambda flight: _split_server_hello(flight, 2, EMPTY_HANDSHAKE), ("continues", [])),
+        (lambda flight: _split_server_hello(flight, 10, EMPTY_HANDSHAKE), ("continues", [])),
+        (_after_server_hello(EMPTY_ALERT), ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])])),
+        (
+            lambda flight: _split_server_hello(flight, 10, EMPTY_ALERT),
+            ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
+        ),
+    ],
+    ids=[
+        "empty-handshake",
+        "32-empty-handshake",
+        "33-empty-handshake",
+        "empty-handshake-in-a-header",
+        "empty-handshake-in-a-body",
+        "empty-alert",
+        "empty-alert-in-a-body",
+    ],
+)
+def test_an_empty_record_during_the_handshake_as_openssl_takes_it(
+    anchors, server_credentials, mutate, expected
+):
+    theirs = _openssl_client_reads(server_credentials, mutate)
+    ours = _httpslab_client_reads(anchors, server_credentials, mutate)
+    assert ours == theirs == expected
+
+
+def test_an_empty_protected_handshake_record_is_counted_and_ignored(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    events = client.receive_data(_protected(server, *[(ContentType.HANDSHAKE, b"")] * 32))
+    assert events == [] and client.state is State.CONNECTED
+    with pytest.raises(UnexpectedMessage, match="empty records"):
+        client.receive_data(_protected(server, (ContentType.HANDSHAKE, b"")))
+
+
+def test_an_empty_protected_alert_is_unexpected_message(anchors, server_credentials):
+    client, server, _, _ = handshake(anchors, server_credentials)
+    with pytest.raises(UnexpectedMessage, match="empty alert"):
+        client.receive_data(_protected(server, (ContentType.ALERT, b"")))
+
+
 def test_a_warning_between_fragments_is_reported(anchors, server_credentials):
     client, _, flight = _server_flight(anchors, server_credentials)
     between = BETWEEN_FRAGMENTS["user-canceled-warning"]
