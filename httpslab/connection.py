@@ -1080,12 +1080,16 @@ class TLSConnection:
             raise AlertReceived(description, int(alert.level))
         elif description == AlertDescription.NO_RENEGOTIATION and self.state is not State.CONNECTED:
             # OpenSSL 3.0 (ssl3_read_bytes, ssl/record/rec_layer_s3.c) answers a no_renegotiation
-            # warning with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION): during a handshake
-            # it means the peer refused the negotiation under way. Once connected, httpslab has
-            # never asked to renegotiate, so a refusal changes nothing: it is only reported.
+            # warning with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION) in every state.
+            # During a handshake httpslab does the same: the peer refused the negotiation under way.
             raise HandshakeFailure(f"the {self.peer} refused the handshake with a no_renegotiation warning")
-        # Any other warning (RFC 5246 §7.2: the connection goes on) is reported as an event and
-        # otherwise ignored, during the handshake too, as OpenSSL 3.0 does in TLS 1.2.
+        # A DELIBERATE DIFFERENCE from OpenSSL 3.0: once connected, a no_renegotiation warning
+        # falls through to here and is only reported, where OpenSSL sends a fatal
+        # handshake_failure (it assumes it asked to renegotiate). httpslab never asks to
+        # renegotiate, so a refusal refuses nothing and the connection goes on.
+        # Every *other* warning (RFC 5246 §7.2: the connection goes on) is reported as an event
+        # and otherwise ignored, during the handshake too, as OpenSSL 3.0 does in TLS 1.2
+        # ("We ignore any other warning alert in TLSv1.2 and below").
         self._events.append(WarningAlertReceived(description))
 
     def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:
