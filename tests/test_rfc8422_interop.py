@@ -58,6 +58,15 @@ def _outcome(stdout: str) -> str:
     return cipher.group(1)
 
 
+#: OpenSSL's ``-groups`` names -> supported_groups code points
+CURVE_GROUPS = {
+    "X25519": NamedGroup.X25519,
+    "P-256": NamedGroup.SECP256R1,
+    "P-384": NamedGroup.SECP384R1,
+    "P-521": NamedGroup.SECP521R1,
+}
+
+
 def _accept_one(server: TLSServer, result: dict[str, Any]) -> threading.Thread:
     def serve() -> None:
         try:
@@ -147,6 +156,19 @@ def ecdsa_client_files(tmp_path_factory: pytest.TempPathFactory) -> PemFiles:
     return demo_pki("ecdsa").write_pem_files(tmp_path_factory.mktemp("rfc8422-client"))
 
 
+def _mutual_tls_with_httpslab_server(
+    config: TLSConfig, client_files: PemFiles, options: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """:func:`_mutual_tls_outcome` against httpslab's server: (the client's outcome, the server's
+    result from :func:`_accept_one`)."""
+    result: dict[str, Any] = {}
+    with TLSServer(config, timeout=TIMEOUT) as server:
+        thread = _accept_one(server, result)
+        outcome = _mutual_tls_outcome(server.address, client_files, options)
+        thread.join(TIMEOUT)
+    return outcome, result
+
+
 def _mutual_tls_outcome(address: tuple[str, int], client_files: PemFiles, options: dict[str, Any]) -> str:
     """httpslab's client with the P-256 client certificate: "ok" with the reply, or the alert it got.
 
@@ -191,8 +213,7 @@ def test_client_certificate_curve_as_openssl_checks_it(
     rsa_identity: ServerIdentity,
     ecdsa_client_files: PemFiles,
 ) -> None:
-    group_names = {"X25519": NamedGroup.X25519, "P-256": NamedGroup.SECP256R1}
-    options: dict[str, Any] = {"groups": [group_names[g] for g in client_groups.split(":")]}
+    options: dict[str, Any] = {"groups": [CURVE_GROUPS[g] for g in client_groups.split(":")]}
     if schemes is not None:
         options["signature_schemes"] = schemes
     # OpenSSL first: s_server asks for (-Verify) a client certificate under the demo ECDSA root
@@ -211,13 +232,9 @@ def test_client_certificate_curve_as_openssl_checks_it(
         cipher_suites=[RSA_SUITE],
         require_client_certificate=True,
         cafile=ecdsa_client_files.ca_file,
-        **({"groups": [group_names[g] for g in server_groups.split(":")]} if server_groups else {}),
+        **({"groups": [CURVE_GROUPS[g] for g in server_groups.split(":")]} if server_groups else {}),
     )
-    result: dict[str, Any] = {}
-    with TLSServer(config, timeout=TIMEOUT) as server:
-        thread = _accept_one(server, result)
-        ours = _mutual_tls_outcome(server.address, ecdsa_client_files, options)
-        thread.join(TIMEOUT)
+    ours, result = _mutual_tls_with_httpslab_server(config, ecdsa_client_files, options)
     assert ours == theirs == expected
     if expected == "ok":
         assert "error" not in result, result.get("error")
@@ -237,8 +254,6 @@ def test_client_certificate_curve_as_openssl_checks_it(
 # P-521, so a default s_server -Verify accepts a client certificate on them; httpslab's default
 # server checks against the same list (OPENSSL_DEFAULT_GROUPS), a configured one as given.
 CLIENT_CURVES = {"P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
-CURVE_GROUPS = {"X25519": NamedGroup.X25519, "P-256": NamedGroup.SECP256R1}
-CURVE_GROUPS.update({"P-384": NamedGroup.SECP384R1, "P-521": NamedGroup.SECP521R1})
 
 
 @pytest.fixture(scope="module")
@@ -318,11 +333,7 @@ def test_client_certificate_on_p384_and_p521_as_openssl_checks_it(
         cafile=client_files.ca_file,
         **server_options,
     )
-    result: dict[str, Any] = {}
-    with TLSServer(config, timeout=TIMEOUT) as server:
-        thread = _accept_one(server, result)
-        ours = _mutual_tls_outcome(server.address, client_files, options)
-        thread.join(TIMEOUT)
+    ours, result = _mutual_tls_with_httpslab_server(config, client_files, options)
     assert ours == theirs == expected
     if expected == "ok":
         assert "error" not in result, result.get("error")
