@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from httpslab.connection import ClientConnection, Credential, ServerConnection, TLSConfig
-from httpslab.errors import HandshakeTimeout, KeyLogError, TLSError, TransportError
+from httpslab.enums import AlertDescription
+from httpslab.errors import KeyLogError, RemoteProtocolError, TransportError
 from httpslab.io import TLSServer, TLSSession, connect, loopback_connection
 from httpslab.pki.ca import DemoPKI, PemFiles
 
@@ -169,7 +170,12 @@ def test_serve_in_background_ends_when_the_server_closes(server_config: TLSConfi
     assert server.errors == []  # closing the listener is the normal end, not an error
 
 
-def test_a_handshake_reset_by_the_client_is_kept_as_a_transport_error(server_config: TLSConfig) -> None:
+def test_a_client_that_resets_during_the_handshake_is_recorded_as_closing_the_connection(
+    server_config: TLSConfig,
+) -> None:
+    # a reset while reading is the end of the stream (see the module docstring), so the server
+    # records what the connection makes of an end of stream in WAIT_HELLO: the client closed
+    # the connection during the handshake. No TransportError, no OSError underneath.
     with TLSServer(server_config, timeout=5) as server:
         thread = server.serve_in_background(max_sessions=1)
         with socket.create_connection(server.address, timeout=5) as rude:
@@ -178,7 +184,12 @@ def test_a_handshake_reset_by_the_client_is_kept_as_a_transport_error(server_con
         thread.join(5)
         assert not thread.is_alive()
     (error,) = server.errors
-    assert isinstance(error, TLSError) and not isinstance(error, OSError | HandshakeTimeout)
+    assert type(error) is RemoteProtocolError, repr(error)
+    assert str(error) == (
+        "the client closed the connection during the handshake (state WAIT_HELLO) (alert: handshake_failure)"
+    )
+    assert error.alert is AlertDescription.HANDSHAKE_FAILURE
+    assert error.__cause__ is None
 
 
 # ------------------------------------------------------------------------------ key log
