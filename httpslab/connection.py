@@ -824,6 +824,8 @@ class TLSConnection:
                 if self.state in (State.CLOSED, State.ERROR):
                     return
             return
+        if self.state is State.WAIT_FINISHED:
+            self._refuse_record_between_change_cipher_spec_and_finished(content_type)
         if self._handshake_reader.has_partial_message and content_type != ContentType.ALERT:
             self._refuse_record_inside_handshake_message(content_type)
         if content_type == ContentType.ALERT:
@@ -916,15 +918,35 @@ class TLSConnection:
         if plaintext:
             self._events.append(ApplicationData(plaintext))
 
+    def _refuse_record_between_change_cipher_spec_and_finished(self, content_type: int) -> None:
+        """Any record but a handshake record after the peer's ChangeCipherSpec and before its Finished.
+
+        RFC 5246 §7.1 / §7.4.9: the Finished message is "always sent immediately after a
+        change cipher spec message". OpenSSL 3.0's ``ssl3_read_bytes``
+        (ssl/record/rec_layer_s3.c) refuses any non-handshake record while
+        ``s->s3.change_cipher_spec`` is set ("set when we receive ChangeCipherSpec, reset by
+        ssl3_get_finished") with unexpected_message (SSL_R_DATA_BETWEEN_CCS_AND_FINISHED),
+        before it looks at alerts: a warning, close_notify or even a fatal alert there is
+        answered with unexpected_message, and so is one between two fragments of the Finished.
+        """
+        raise UnexpectedMessage(
+            f"the {self.peer} sent a record of type {_content_name(content_type)} between its "
+            "ChangeCipherSpec and its Finished (only the Finished may come there: OpenSSL's "
+            "SSL_R_DATA_BETWEEN_CCS_AND_FINISHED)"
+        )
+
     def _refuse_record_inside_handshake_message(self, content_type: int) -> None:
         """A ChangeCipherSpec or application-data record between two fragments of one handshake message.
 
         RFC 5246 §6.2.1 lets a handshake message span records and says that records of
         different content types MAY be interleaved; it does not say what may come between the
-        fragments of one message. OpenSSL 3.0 (TLS 1.2) takes an alert there as anywhere else
-        (``ssl3_read_bytes``, ssl/record/rec_layer_s3.c, refuses mixing with
+        fragments of one message. OpenSSL 3.0 (TLS 1.2) takes an alert there as it takes an
+        alert at that point of the handshake outside a message (``ssl3_read_bytes``,
+        ssl/record/rec_layer_s3.c, refuses mixing with
         SSL_R_MIXED_HANDSHAKE_AND_NON_HANDSHAKE_DATA only in TLS 1.3), so the caller lets
-        alerts through. A ChangeCipherSpec is unexpected_message: SSL_R_BAD_CHANGE_CIPHER_SPEC
+        alerts through — except between the fragments of a Finished, which come after the
+        peer's ChangeCipherSpec: there every non-handshake record is unexpected_message
+        (:meth:`_refuse_record_between_change_cipher_spec_and_finished`). A ChangeCipherSpec is unexpected_message: SSL_R_BAD_CHANGE_CIPHER_SPEC
         inside the 4-byte header (``tls_get_message_header``, ssl/statem/statem_lib.c: "may not
         occur in the middle of a handshake message"), SSL_R_CCS_RECEIVED_EARLY inside the body
         (``tls_get_message_body`` reads without ``recvd_type``); application data during the
@@ -1089,7 +1111,9 @@ class TLSConnection:
         # renegotiate, so a refusal refuses nothing and the connection goes on.
         # Every *other* warning (RFC 5246 §7.2: the connection goes on) is reported as an event
         # and otherwise ignored, during the handshake too, as OpenSSL 3.0 does in TLS 1.2
-        # ("We ignore any other warning alert in TLSv1.2 and below").
+        # ("We ignore any other warning alert in TLSv1.2 and below") — but not between the
+        # peer's ChangeCipherSpec and its Finished, where no alert gets this far
+        # (_refuse_record_between_change_cipher_spec_and_finished, as OpenSSL 3.0).
         self._events.append(WarningAlertReceived(description))
 
     def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:

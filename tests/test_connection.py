@@ -1182,8 +1182,9 @@ def test_a_no_renegotiation_warning_during_the_handshake_is_handshake_failure(an
 # -------------------------------------------------------------------------- records between fragments
 # RFC 5246 §6.2.1: a handshake message may span records, and records of different content types
 # MAY be interleaved. OpenSSL 3.0 in TLS 1.2 takes an alert between two fragments of a handshake
-# message as it takes any alert (ssl3_read_bytes refuses the mix only in TLS 1.3,
-# SSL_R_MIXED_HANDSHAKE_AND_NON_HANDSHAKE_DATA); a ChangeCipherSpec there is unexpected_message
+# message as it takes any alert before the peer's ChangeCipherSpec (ssl3_read_bytes refuses the
+# mix only in TLS 1.3, SSL_R_MIXED_HANDSHAKE_AND_NON_HANDSHAKE_DATA; between the fragments of a
+# Finished see "between ChangeCipherSpec and Finished" below); a ChangeCipherSpec there is unexpected_message
 # (SSL_R_BAD_CHANGE_CIPHER_SPEC in the 4-byte header, SSL_R_CCS_RECEIVED_EARLY in the body), and
 # so is application data (SSL_R_UNEXPECTED_RECORD). Each case is put to OpenSSL's client (Python
 # ssl through memory BIOs) and to httpslab's, with the same records from httpslab's server.
@@ -1348,6 +1349,168 @@ def test_a_warning_between_fragments_is_reported(anchors, server_credentials):
     assert events == [WarningAlertReceived(AlertDescription.USER_CANCELED)]
     server_hello = client.transcript.find("ServerHello", "server")
     assert server_hello.raw == _records_of(flight)[0].fragment[: len(server_hello.raw)]
+
+
+# -------------------------------------------------------------------------- between ChangeCipherSpec and Finished
+# OpenSSL 3.0's ssl3_read_bytes (ssl/record/rec_layer_s3.c) refuses any record that is not a
+# handshake record while s->s3.change_cipher_spec is set (the peer's ChangeCipherSpec read, its
+# Finished not yet), with unexpected_message (SSL_R_DATA_BETWEEN_CCS_AND_FINISHED), before it
+# looks at alerts: a warning, a close_notify, a fatal alert, or one between two fragments of the
+# Finished. Each case is put to OpenSSL (Python ssl through memory BIOs) and to httpslab, in
+# both roles, with the same records written by httpslab's peer.
+
+BETWEEN_CCS_AND_FINISHED = {
+    "user-canceled-warning": (ContentType.ALERT, USER_CANCELED_WARNING, None),
+    "close-notify": (ContentType.ALERT, bytes([1, AlertDescription.CLOSE_NOTIFY]), None),
+    "fatal-handshake-failure": (ContentType.ALERT, bytes([2, AlertDescription.HANDSHAKE_FAILURE]), None),
+    "application-data": (ContentType.APPLICATION_DATA, b"AA", None),
+    "warning-inside-the-finished": (ContentType.ALERT, USER_CANCELED_WARNING, 2),
+}
+
+
+def _write_before_finished(sender, case: str) -> None:
+    """Make ``sender`` write the case's protected record after its ChangeCipherSpec, before (or
+    inside, cut after ``cut`` bytes) its Finished."""
+    content_type, plaintext, cut = BETWEEN_CCS_AND_FINISHED[case]
+    write_record = sender._write_record
+    done = []
+
+    def write(kind, body, **kwargs):
+        if kind == ContentType.HANDSHAKE and sender._write_protection is not None and not done:
+            done.append(True)
+            if cut is not None:
+                write_record(kind, body[:cut], **kwargs)
+                body = body[cut:]
+            write_record(content_type, plaintext)
+        return write_record(kind, body, **kwargs)
+
+    sender._write_record = write
+
+
+def _openssl_context(side: str, rsa_files=None) -> ssl.SSLContext:
+    if side == "client":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(rsa_files.server_chain_file, rsa_files.server_key_file)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(RSA_SUITE_ONLY[0])
+    return context
+
+
+def _openssl_step(endpoint) -> bool:
+    """One do_handshake; True once it failed (ssl.SSLError other than 'want read')."""
+    try:
+        endpoint.do_handshake()
+    except ssl.SSLWantReadError:
+        return False
+    except ssl.SSLError:
+        return True
+    raise AssertionError("OpenSSL finished a handshake it cannot have finished")
+
+
+def _client_side(anchors, server_credentials, case: str, peer: str) -> AlertDescription | None:
+    """httpslab's server writes the case's record before its Finished; the alert the client
+    (``peer``: OpenSSL's or httpslab's) answers with, read by the server with its keys."""
+    server = ServerConnection(TLSConfig(credentials=server_credentials, cipher_suites=RSA_SUITE_ONLY))
+    _write_before_finished(server, case)
+    if peer == "openssl":
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        client = _openssl_context("client").wrap_bio(incoming, outgoing, server_hostname="localhost")
+        for _ in range(3):  # ClientHello, then the second flight, then it reads the Finished
+            if _openssl_step(client):
+                break
+            server.receive_data(outgoing.read())
+            incoming.write(server.data_to_send())
+        else:
+            raise AssertionError("OpenSSL's client did not fail")
+        answer = outgoing.read()
+    else:
+        client = ClientConnection(
+            TLSConfig(server_name="localhost", trust_anchors=anchors, cipher_suites=RSA_SUITE_ONLY)
+        )
+        client.start_handshake()
+        server.receive_data(client.data_to_send())
+        client.receive_data(server.data_to_send())
+        server.receive_data(client.data_to_send())  # ClientKeyExchange, ChangeCipherSpec, Finished
+        with pytest.raises(TLSError):
+            client.receive_data(server.data_to_send())
+        assert client.state is State.ERROR
+        answer = client.data_to_send()
+    assert [record.content_type for record in _records_of(answer)] == [ContentType.ALERT]
+    try:
+        server.receive_data(answer)
+    except AlertReceived as received:
+        return received.description
+    raise AssertionError("the client's answer was not a fatal alert")
+
+
+def _server_side(anchors, rsa_files, server_credentials, case: str, peer: str) -> bytes:
+    """httpslab's client writes the case's record before its Finished; the bytes the server
+    (``peer``: OpenSSL's or httpslab's) answers with (its write side is still plaintext)."""
+    client = ClientConnection(
+        TLSConfig(server_name="localhost", trust_anchors=anchors, cipher_suites=RSA_SUITE_ONLY)
+    )
+    _write_before_finished(client, case)
+    client.start_handshake()
+    if peer == "openssl":
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        server = _openssl_context("server", rsa_files).wrap_bio(incoming, outgoing, server_side=True)
+        incoming.write(client.data_to_send())
+        assert not _openssl_step(server)
+        client.receive_data(outgoing.read())
+        incoming.write(client.data_to_send())  # ClientKeyExchange, ChangeCipherSpec, the case, Finished
+        assert _openssl_step(server)
+        return outgoing.read()
+    server = ServerConnection(TLSConfig(credentials=server_credentials, cipher_suites=RSA_SUITE_ONLY))
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    with pytest.raises(TLSError):
+        server.receive_data(client.data_to_send())
+    assert server.state is State.ERROR
+    return server.data_to_send()
+
+
+@pytest.mark.parametrize("case", list(BETWEEN_CCS_AND_FINISHED))
+def test_a_record_between_the_servers_change_cipher_spec_and_finished_as_openssl_takes_it(
+    anchors, server_credentials, case
+):
+    theirs = _client_side(anchors, server_credentials, case, "openssl")
+    ours = _client_side(anchors, server_credentials, case, "httpslab")
+    assert ours == theirs == AlertDescription.UNEXPECTED_MESSAGE
+
+
+@pytest.fixture(scope="module")
+def rsa_files(rsa_pki: DemoPKI, tmp_path_factory: pytest.TempPathFactory):
+    return rsa_pki.write_pem_files(tmp_path_factory.mktemp("rsa-pem"))
+
+
+@pytest.mark.parametrize("case", list(BETWEEN_CCS_AND_FINISHED))
+def test_a_record_between_the_clients_change_cipher_spec_and_finished_as_openssl_takes_it(
+    anchors, rsa_files, server_credentials, case
+):
+    theirs = _server_side(anchors, rsa_files, server_credentials, case, "openssl")
+    ours = _server_side(anchors, rsa_files, server_credentials, case, "httpslab")
+    assert (
+        ours
+        == theirs
+        == Record(ContentType.ALERT, 0x0303, bytes([2, AlertDescription.UNEXPECTED_MESSAGE])).encode()
+    )
+
+
+def test_a_warning_between_change_cipher_spec_and_finished_is_named_in_the_error(anchors, server_credentials):
+    client, server = make_pair(anchors, server_credentials)
+    _write_before_finished(server, "user-canceled-warning")
+    client.start_handshake()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    server.receive_data(client.data_to_send())
+    with pytest.raises(UnexpectedMessage, match="between its ChangeCipherSpec and its Finished") as raised:
+        client.receive_data(server.data_to_send())
+    assert "alert" in str(raised.value)
+    assert client.state is State.ERROR
 
 
 # -------------------------------------------------------------------------- hardening: RFC 8422 curves
