@@ -17,9 +17,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from httpslab import io
 from httpslab.connection import ClientConnection, Credential, ServerConnection, TLSConfig
 from httpslab.enums import AlertDescription
 from httpslab.errors import KeyLogError, RemoteProtocolError, TransportError
@@ -193,11 +195,19 @@ def test_a_client_that_resets_during_the_handshake_is_recorded_as_closing_the_co
 
 
 # ------------------------------------------------------------------------------ key log
-def test_a_key_log_that_cannot_be_written_is_a_key_log_error(
-    server_config: TLSConfig, files: PemFiles, tmp_path: Path
+def test_a_key_log_that_cannot_be_written_is_a_key_log_error_and_closes_the_session(
+    server_config: TLSConfig, files: PemFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    made: list[TLSSession] = []
+
+    class TrackedSession(TLSSession):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(io, "TLSSession", TrackedSession)
     with TLSServer(server_config, timeout=5) as server:
-        server.serve_in_background(max_sessions=1)
+        thread = server.serve_in_background(max_sessions=1)
         with pytest.raises(KeyLogError, match=r"cannot append to the key log .*no-such-dir") as info:
             connect(
                 *server.address,
@@ -205,4 +215,13 @@ def test_a_key_log_that_cannot_be_written_is_a_key_log_error(
                 cafile=files.ca_file,
                 keylog=tmp_path / "no-such-dir" / "keys.txt",
             )
+        thread.join(5)
+        assert not thread.is_alive()
     assert isinstance(info.value.__cause__, FileNotFoundError)
+    # the handshake had finished: the session the caller never got is closed, with close_notify
+    (session,) = [each for each in made if isinstance(each.connection, ClientConnection)]
+    (served,) = server.sessions
+    assert session.closed and session.socket.fileno() == -1
+    assert [type(event).__name__ for event in served.events][-1] == "ConnectionClosed"
+    assert served.events[-1].clean  # the server read a close_notify, not a bare hang-up
+    assert server.errors == []
