@@ -52,6 +52,7 @@ __all__ = [
     "LOOPBACK_ONLY",
     "TLSServer",
     "TLSSession",
+    "bound_socket",
     "connect",
     "echo_handler",
     "loopback_connection",
@@ -112,6 +113,39 @@ def loopback_connection(host: str, port: int, timeout: float | None = 10.0) -> s
     if last_error is not None:
         raise TransportError(f"connecting to {shown} failed: {os_error_reason(last_error)}") from last_error
     raise LocalProtocolError(f"'localhost' names no loopback address here; {LOOPBACK_ONLY}")
+
+
+def bound_socket(
+    purpose: str, host: str = "127.0.0.1", port: int = 0, *, backlog: int | None = None
+) -> socket.socket:
+    """A TCP socket bound to ``host:port`` on loopback, listening when ``backlog`` is given.
+
+    For the helpers that put their own sockets around a relay or a server (the notebooks,
+    :func:`httpslab.openssl_peers.record_session`). ``purpose`` names the socket in the
+    error: a socket that cannot be made (no descriptor left), bound (the port is taken) or
+    set listening closes whatever was opened and raises
+    :class:`~httpslab.errors.TransportError` (``opening the relay's client socket failed:
+    Too many open files``); ``__cause__`` is the OSError. A non-loopback ``host`` raises
+    :class:`~httpslab.errors.LocalProtocolError` before any socket is made.
+    """
+    require_loopback(host, "bind to")
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise TransportError(f"opening {purpose} failed: {os_error_reason(exc)}") from exc
+    step = f"binding {purpose} to {shown}"
+    try:
+        sock.bind((host, port))
+        if backlog is not None:
+            step = f"listening on {shown} with {purpose}"
+            sock.listen(backlog)
+    except BaseException as exc:
+        sock.close()
+        if isinstance(exc, OSError):
+            raise TransportError(f"{step} failed: {os_error_reason(exc)}") from exc
+        raise
+    return sock
 
 
 def os_error_reason(error: OSError) -> str:

@@ -25,7 +25,7 @@ from httpslab import io
 from httpslab.connection import ClientConnection, Credential, ServerConnection, TLSConfig
 from httpslab.enums import AlertDescription
 from httpslab.errors import KeyLogError, RemoteProtocolError, TransportError
-from httpslab.io import TLSServer, TLSSession, connect, loopback_connection
+from httpslab.io import TLSServer, TLSSession, bound_socket, connect, loopback_connection
 from httpslab.pki.ca import DemoPKI, PemFiles
 
 LOOPBACK = "127.0.0.1"
@@ -161,6 +161,17 @@ def test_listening_on_a_taken_port_is_a_transport_error(server_config: TLSConfig
         port = first.address[1]
         with pytest.raises(TransportError, match=rf"^listening on 127\.0\.0\.1:{port} failed: ") as info:
             TLSServer(server_config, port=port)
+    _assert_transport_error(info.value, OSError)
+
+
+def test_bound_socket_on_a_taken_port_is_a_transport_error_naming_the_socket() -> None:
+    with bound_socket("the first socket", backlog=1) as first:
+        port = first.getsockname()[1]
+        with pytest.raises(
+            TransportError,
+            match=rf"^binding the second socket to 127\.0\.0\.1:{port} failed: Address already in use$",
+        ) as info:
+            bound_socket("the second socket", port=port)
     _assert_transport_error(info.value, OSError)
 
 

@@ -2,7 +2,9 @@
 
 - ``openssl_peers.record_session`` closes its listener and its client socket, and removes
   its key log directory, when the relay cannot be made or the session fails;
-- ``notebook.live.https_get`` closes its listener and its client socket when binding fails;
+- ``notebook.live.https_get`` raises TransportError (not the bare OSError) when a socket
+  cannot be bound or the relay cannot make its own, and closes its listener and its client
+  socket;
 - ``crypto_widgets.connect_to_demo_server`` reports a client that cannot reach the relay as
   a :class:`TransportError` (a TLSError), not as a raw ConnectionRefusedError, and at once.
 
@@ -80,11 +82,39 @@ def test_record_session_closes_its_sockets_when_the_relay_cannot_be_made(
     assert _keylog_dirs() == before  # the key log directory went too
 
 
-def test_https_get_closes_its_sockets_when_a_bind_fails(tracked: type[_TrackedSocket]) -> None:
-    tracked.fail_bind_number = 2  # the listener binds, the client's socket does not
-    with pytest.raises(OSError, match="Address already in use"):
+@pytest.mark.parametrize(
+    ("fail_bind_number", "sockets_made", "which"),
+    [(1, 1, "the demo server's listening socket"), (2, 2, "the client's socket")],
+)
+def test_https_get_reports_a_failed_bind_as_a_transport_error_and_closes_its_sockets(
+    tracked: type[_TrackedSocket], fail_bind_number: int, sockets_made: int, which: str
+) -> None:
+    tracked.fail_bind_number = fail_bind_number  # 1: the listener's bind fails, 2: the client's
+    with pytest.raises(TransportError) as info:
         live.https_get(timeout=2.0)
-    assert len(tracked.made) == 2
+    assert str(info.value) == f"binding {which} to 127.0.0.1:0 failed: Address already in use"
+    assert type(info.value) is TransportError and not isinstance(info.value, OSError)
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.EADDRINUSE
+    assert len(tracked.made) == sockets_made
+    assert _open(tracked.made) == []
+
+
+class _RelayWithoutDescriptors(RecordingRelay):
+    """A relay that cannot make its listening socket (what ``socket()`` does with no fd left)."""
+
+    def start(self) -> RecordingRelay:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+
+def test_https_get_reports_a_relay_without_a_socket_as_a_transport_error(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "RecordingRelay", _RelayWithoutDescriptors)
+    with pytest.raises(TransportError) as info:
+        live.https_get(timeout=2.0)
+    assert str(info.value) == "starting the recording relay failed: Too many open files"
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.EMFILE
+    assert len(tracked.made) == 2  # the server's listener and the client's socket
     assert _open(tracked.made) == []
 
 

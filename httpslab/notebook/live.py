@@ -176,6 +176,20 @@ def connection_keys(connection: Any) -> dict[str, bytes | None]:
     }
 
 
+def _started_relay(target: tuple[str, int], **options: Any) -> RecordingRelay:
+    """``RecordingRelay(target, **options).start()``; a socket it cannot open is a TransportError.
+
+    The relay reports a port it cannot bind or listen on as a RelayError (a TLSError), but
+    a socket it cannot even make (no descriptor left) comes out of ``start`` as a bare OSError.
+    """
+    from ..io import os_error_reason
+
+    try:
+        return RecordingRelay(target, **options).start()
+    except OSError as exc:
+        raise TransportError(f"starting the recording relay failed: {os_error_reason(exc)}") from exc
+
+
 def https_get(
     suite: str | CipherSuite | Sequence[str | CipherSuite] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     *,
@@ -197,8 +211,14 @@ def https_get(
     TLS error as it is, a socket error (the relay refused the connection, the server reset
     it, a read timed out) as a :class:`~httpslab.errors.TransportError` that says what
     failed and that running the cell again is the thing to try.
+
+    Before the client starts, the server's listening socket, the client's socket and the
+    recording relay are opened on 127.0.0.1: one that cannot be (no descriptor left, a port
+    that cannot be bound) *raises* :class:`~httpslab.errors.TransportError` (or, for the
+    relay's own port, :class:`~httpslab.relay.RelayError`), naming the socket, with the
+    OSError as ``__cause__``; there is no session to report it in.
     """
-    from ..io import HANDSHAKE_TIMEOUT, TLSSession
+    from ..io import HANDSHAKE_TIMEOUT, TLSSession, bound_socket
 
     offered = [suite] if isinstance(suite, str | int) else list(suite)
     if not offered:
@@ -223,13 +243,15 @@ def https_get(
         server_context.load_verify_locations(files.ca_file)
 
     server_result: dict[str, Any] = {}
-    # the listener and the client's socket are closed whatever happens (a failed bind included)
-    with (
-        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener,
-        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client_socket,
-    ):
-        listener.bind((LOOPBACK, 0))
-        listener.listen(1)
+    # the listener and the client's socket are closed whatever happens (a failed bind included);
+    # one that cannot be opened raises TransportError (bound_socket) before any session starts
+    with contextlib.ExitStack() as sockets:
+        listener = sockets.enter_context(bound_socket("the demo server's listening socket", backlog=1))
+        # The client's address is fixed before the relay starts, and the relay serves that client
+        # only: a stray connection from another process to the relay's port (a port number it
+        # still remembers) can then neither take the relay's one slot, which would close the
+        # listener and refuse our client, nor reach the server in its place.
+        client_socket = sockets.enter_context(bound_socket("the client's socket"))
         listener.settimeout(timeout)
 
         def serve() -> None:
@@ -256,12 +278,8 @@ def https_get(
         response = b""
         keys_while_open: dict[str, bytes | None] = {}
         keylog_lines: list[str] = []
-        # The client's address is fixed before the relay starts, and the relay serves that client
-        # only: a stray connection from another process to the relay's port (a port number it
-        # still remembers) can then neither take the relay's one slot, which would close the
-        # listener and refuse our client, nor reach the server in its place.
-        client_socket.bind((LOOPBACK, 0))
-        with RecordingRelay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2]) as relay:
+        relay = _started_relay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2])
+        with contextlib.closing(relay):
             thread.start()
             config = TLSConfig(
                 server_name=SERVER_NAME,
