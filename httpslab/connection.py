@@ -1082,6 +1082,18 @@ class TLSConnection:
                     "(OpenSSL's limit, SSL_R_TOO_MANY_WARN_ALERTS)"
                 )
         if description == AlertDescription.CLOSE_NOTIFY:
+            if self.state is not State.CONNECTED:
+                # A close_notify before the handshake completed ends it: OpenSSL 3.0's
+                # ssl3_read_bytes (ssl/record/rec_layer_s3.c) sets SSL_RECEIVED_SHUTDOWN and
+                # returns 0, the handshake fails, and nothing is sent back (its close_notify
+                # reply comes only from SSL_shutdown on a completed connection). The caller
+                # gets an error (no alert queued: AlertReceived), not a clean close.
+                raise AlertReceived(
+                    description,
+                    int(alert.level),
+                    message=f"the {self.peer} closed the connection (close_notify) during the "
+                    f"handshake (state {self.state.name}); the handshake did not complete",
+                )
             # RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
             # own and close down the connection immediately, discarding any pending writes."
             if not self._close_notify_sent:

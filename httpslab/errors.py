@@ -118,12 +118,14 @@ class InternalError(LocalProtocolError):
 
 
 class AlertReceived(TLSError):
-    """The peer sent a fatal alert (or close_notify)."""
+    """The peer sent a fatal alert (or close_notify); ``message`` replaces the default text."""
 
-    def __init__(self, description: AlertDescription, level: int = 2) -> None:
+    def __init__(self, description: AlertDescription, level: int = 2, *, message: str | None = None) -> None:
         self.description = description
         self.level = level
-        super().__init__(f"the peer sent the alert {description.name.lower()} ({int(description)})")
+        super().__init__(
+            message or f"the peer sent the alert {description.name.lower()} ({int(description)})"
+        )
 
 
 class CertificateError(TLSError):

@@ -1193,6 +1193,7 @@ BETWEEN_FRAGMENTS = {
     "user-canceled-warning": bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.USER_CANCELED]),
     "fatal-handshake-failure": bytes([ContentType.ALERT, 3, 3, 0, 2, 2, AlertDescription.HANDSHAKE_FAILURE]),
     "no-renegotiation-warning": bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.NO_RENEGOTIATION]),
+    "close-notify": bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.CLOSE_NOTIFY]),
     "change-cipher-spec": bytes([ContentType.CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1]),
     "application-data": bytes([ContentType.APPLICATION_DATA, 3, 3, 0, 2, 0x41, 0x41]),
 }
@@ -1270,6 +1271,7 @@ def test_a_record_between_two_fragments_of_a_handshake_message_as_openssl_takes_
         "user-canceled-warning": ("continues", []),
         "fatal-handshake-failure": ("fails", []),  # a fatal alert received is not answered
         "no-renegotiation-warning": ("fails", [bytes([2, AlertDescription.HANDSHAKE_FAILURE])]),
+        "close-notify": ("fails", []),  # the handshake ends; no close_notify (nor anything) back
         "change-cipher-spec": ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
         "application-data": ("fails", [bytes([2, AlertDescription.UNEXPECTED_MESSAGE])]),
     }[between]
@@ -1326,6 +1328,66 @@ def test_an_empty_record_during_the_handshake_as_openssl_takes_it(
     theirs = _openssl_client_reads(server_credentials, mutate)
     ours = _httpslab_client_reads(anchors, server_credentials, mutate)
     assert ours == theirs == expected
+
+
+# close_notify before the handshake completed: OpenSSL 3.0's ssl3_read_bytes sets
+# SSL_RECEIVED_SHUTDOWN and returns 0, the handshake fails and nothing is sent back (a
+# close_notify reply comes only from SSL_shutdown); httpslab raises AlertReceived and queues nothing.
+CLOSE_NOTIFY = bytes([ContentType.ALERT, 3, 3, 0, 2, 1, AlertDescription.CLOSE_NOTIFY])
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [lambda flight: CLOSE_NOTIFY, lambda flight: CLOSE_NOTIFY + flight, _after_server_hello(CLOSE_NOTIFY)],
+    ids=["instead-of-the-servers-flight", "before-the-servers-flight", "after-the-server-hello"],
+)
+def test_close_notify_from_the_server_during_the_handshake_as_openssl_takes_it(
+    anchors, server_credentials, mutate
+):
+    theirs = _openssl_client_reads(server_credentials, mutate)
+    ours = _httpslab_client_reads(anchors, server_credentials, mutate)
+    assert ours == theirs == ("fails", [])
+
+
+def test_close_notify_during_the_handshake_is_an_error_that_says_so(anchors, server_credentials):
+    client, _, _ = _server_flight(anchors, server_credentials)
+    with pytest.raises(
+        AlertReceived, match=r"the server closed the connection \(close_notify\) during the handshake"
+    ) as raised:
+        client.receive_data(CLOSE_NOTIFY)
+    assert raised.value.description == AlertDescription.CLOSE_NOTIFY
+    assert client.state is State.ERROR and not client.handshake_complete
+    assert client.data_to_send() == b""
+    with pytest.raises(LocalProtocolError):
+        client.send_data(b"GET / HTTP/1.1\r\n\r\n")
+
+
+def test_close_notify_from_the_client_during_the_handshake_as_openssl_takes_it(
+    anchors, rsa_files, server_credentials
+):
+    answers = []
+    for peer in ("openssl", "httpslab"):
+        client = ClientConnection(
+            TLSConfig(server_name="localhost", trust_anchors=anchors, cipher_suites=RSA_SUITE_ONLY)
+        )
+        client.start_handshake()
+        if peer == "openssl":
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            server = _openssl_context("server", rsa_files).wrap_bio(incoming, outgoing, server_side=True)
+            incoming.write(client.data_to_send())
+            assert not _openssl_step(server)
+            outgoing.read()  # its first flight
+            incoming.write(CLOSE_NOTIFY)  # instead of the client's second flight
+            assert _openssl_step(server)
+            answers.append(outgoing.read())
+        else:
+            server = ServerConnection(TLSConfig(credentials=server_credentials, cipher_suites=RSA_SUITE_ONLY))
+            server.receive_data(client.data_to_send())
+            server.data_to_send()
+            with pytest.raises(AlertReceived, match="the client closed the connection"):
+                server.receive_data(CLOSE_NOTIFY)
+            answers.append(server.data_to_send())
+    assert answers == [b"", b""]
 
 
 def test_an_empty_protected_handshake_record_is_counted_and_ignored(anchors, server_credentials):

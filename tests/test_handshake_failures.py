@@ -671,6 +671,43 @@ def test_server_picks_a_suite_the_client_never_offered() -> None:
     assert ours == theirs == (FATAL, AlertDescription.ILLEGAL_PARAMETER)
 
 
+CLOSE_NOTIFY_RECORD = Record(ContentType.ALERT, 0x0303, bytes([1, AlertDescription.CLOSE_NOTIFY])).encode()
+
+
+def test_server_that_answers_the_client_hello_with_close_notify() -> None:
+    """close_notify instead of the ServerHello: OpenSSL 3.0's client fails the handshake and
+    sends nothing back (ssl3_read_bytes returns 0 with SSL_RECEIVED_SHUTDOWN); so does
+    httpslab's, and connect() says what happened."""
+
+    def answer(conn: socket.socket, hello: Any) -> None:
+        conn.sendall(CLOSE_NOTIFY_RECORD)
+
+    server = FakeServer(answer, count=2)
+    try:
+        with RecordingRelay(server.address) as relay:
+            with pytest.raises(AlertReceived) as raised:
+                connect(*relay.address, server_name="localhost", cipher_suites=[ECDHE_RSA], timeout=TIMEOUT)
+            relay.wait_closed(TIMEOUT)
+            ours = [record for _, record in _records(relay.client_to_server)]
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+        with RecordingRelay(server.address) as relay:
+            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
+                with pytest.raises(ssl.SSLError):
+                    context.wrap_socket(raw, server_hostname="localhost")
+            relay.wait_closed(TIMEOUT)
+            theirs = [record for _, record in _records(relay.client_to_server)]
+    finally:
+        server.close()
+    assert "the server closed the connection (close_notify) during the handshake" in str(raised.value)
+    assert raised.value.description == AlertDescription.CLOSE_NOTIFY
+    # each client sent its ClientHello and nothing after it
+    assert [record.content_type for record in ours] == [ContentType.HANDSHAKE]
+    assert [record.content_type for record in theirs] == [ContentType.HANDSHAKE]
+    assert server.received == [b"", b""]
+
+
 @pytest.mark.parametrize(
     ("wrong_record", "alert_version"),
     [
