@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import hmac
 import math
+import socket
+import ssl
+import struct
+import threading
 
 import matplotlib
 import pytest
@@ -19,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
-from httpslab.errors import BadRecordMac, CertificateError, TLSError
+from httpslab.errors import BadRecordMac, CertificateError, TLSError, TransportError
 from httpslab.keyschedule import prf
 from httpslab.notebook import crypto_plots as cp
 from httpslab.notebook import crypto_widgets as cw
@@ -549,3 +553,68 @@ def test_certificate_widget_draws_the_compact_chain() -> None:
     panel.controls["scenario"].value = "valid"
     assert panel.picture.figure.axes[0] is ax
     assert not [t for t in ax.texts if t.get_color() == FAILED_COLOUR]  # the old drawing is gone
+
+
+# ------------------------------------------------------------------------------ a relay that hangs up
+class _RelayThatHangsUp:
+    """Stands in for the recording relay: takes the client's ClientHello, then hangs up.
+
+    With ``reset`` the hang-up is a TCP reset (SO_LINGER 0), else a plain FIN: either way the
+    client's handshake ends with no TLS alert from anyone. Nothing reaches s_server.
+    """
+
+    reset = False
+
+    def __init__(self, target: tuple[str, int], **options: object) -> None:
+        self.client_to_server = b""
+        self.server_to_client = b""
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._hang_up, daemon=True)
+
+    def start(self) -> _RelayThatHangsUp:
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> _RelayThatHangsUp:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self._listener.getsockname()[:2]
+
+    def _hang_up(self) -> None:
+        client, _ = self._listener.accept()
+        with client:
+            self.client_to_server = client.recv(65536)
+            if self.reset:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def wait_closed(self, timeout: float = 10.0) -> None:
+        self._thread.join(timeout)
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(5)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize(
+    ("reset", "cause"), [(False, ssl.SSLEOFError), (True, ConnectionResetError)], ids=["eof", "reset"]
+)
+def test_connect_to_demo_server_reports_a_hang_up_during_the_handshake_as_a_transport_error(
+    monkeypatch: pytest.MonkeyPatch, reset: bool, cause: type[OSError]
+) -> None:
+    # the TCP stream ends with no alert: a transport failure, not an OpenSSL peer that failed
+    from httpslab import relay
+    from httpslab.openssl_peers import OpenSSLPeerError
+
+    monkeypatch.setattr(relay, "RecordingRelay", type("Relay", (_RelayThatHangsUp,), {"reset": reset}))
+    with pytest.raises(TransportError) as info:
+        cw.connect_to_demo_server(["127.0.0.1"])
+    assert type(info.value) is TransportError and not isinstance(info.value, OpenSSLPeerError | OSError)
+    assert type(info.value.__cause__) is cause
+    assert str(info.value).startswith("the connection to openssl s_server (through the recording relay) ")
+    assert str(info.value).endswith("; run the cell again")

@@ -6,7 +6,8 @@
   cannot be bound or the relay cannot make its own, and closes its listener and its client
   socket;
 - ``crypto_widgets.connect_to_demo_server`` reports a client that cannot reach the relay as
-  a :class:`TransportError` (a TLSError), not as a raw ConnectionRefusedError, and at once.
+  a :class:`TransportError` (a TLSError), not as a raw ConnectionRefusedError, and at once;
+  a client socket that cannot be bound and a relay that cannot make its socket too.
 
 Every socket the code under test creates is tracked (``socket.socket`` is replaced by a
 subclass for the duration of a test) and must be closed afterwards.
@@ -14,9 +15,11 @@ subclass for the duration of a test) and must be closed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,45 @@ def test_connect_to_demo_server_reports_a_refused_relay_as_a_transport_error(
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
     assert "run the cell again" in str(info.value)
     assert time.monotonic() - started < 8  # no 10 s wait for a connection that never came
+
+
+@pytest.fixture
+def fail_after_s_server_starts(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> type[_TrackedSocket]:
+    """Fail the first bind after openssl s_server is up (it binds probes of its own while starting)."""
+    real = openssl_peers.openssl_s_server
+
+    @contextlib.contextmanager
+    def started(*args: object, **kwargs: object) -> Iterator[object]:
+        with real(*args, **kwargs) as server:  # type: ignore[arg-type]
+            tracked.fail_bind_number = tracked.binds + 1
+            tracked.made.clear()
+            yield server
+
+    monkeypatch.setattr(openssl_peers, "openssl_s_server", started)
+    return tracked
+
+
+@pytest.mark.interop
+def test_connect_to_demo_server_reports_a_failed_bind_as_a_transport_error(
+    fail_after_s_server_starts: type[_TrackedSocket],
+) -> None:
+    with pytest.raises(TransportError) as info:
+        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+    assert str(info.value) == "binding the client's socket to 127.0.0.1:0 failed: Address already in use"
+    assert type(info.value) is TransportError and isinstance(info.value.__cause__, OSError)
+    assert len(fail_after_s_server_starts.made) == 1
+    assert _open(fail_after_s_server_starts.made) == []
+
+
+@pytest.mark.interop
+def test_connect_to_demo_server_reports_a_relay_without_a_socket_as_a_transport_error(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(relay, "RecordingRelay", _RelayWithoutDescriptors)
+    with pytest.raises(TransportError) as info:
+        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+    assert str(info.value) == "starting the recording relay failed: Too many open files"
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.EMFILE
+    assert _open(tracked.made) == []  # the client's socket (and s_server's probes) closed

@@ -439,9 +439,13 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
     always connects to 127.0.0.1 through a recording relay, so the Certificate message the
     server sent can be counted on the wire.
 
-    A refused certificate is an outcome (``ok`` False, OpenSSL's reason in ``error``); a
-    socket that fails raises :class:`~httpslab.errors.TransportError` and a handshake that
-    fails for another reason :class:`~httpslab.openssl_peers.OpenSSLPeerError` (both TLSErrors).
+    A refused certificate is an outcome (``ok`` False, OpenSSL's reason in ``error``). A
+    socket that fails raises :class:`~httpslab.errors.TransportError`: one that cannot be
+    opened or bound, a relay that cannot be reached, and a connection that is reset or ends
+    with no alert during the handshake (OpenSSL's ``SSLEOFError``: the TCP stream broke,
+    nothing at the TLS level refused anything). A handshake that fails for a TLS reason (an
+    alert, a protocol error) raises :class:`~httpslab.openssl_peers.OpenSSLPeerError`. Both
+    are TLSErrors.
     """
     from ..pki import demo_pki
 
@@ -453,9 +457,10 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
 def _connect_with_files(
     files: Any, server_hostnames: Sequence[str], key_type: str
 ) -> list[ConnectionOutcome]:
-    import socket
+    import contextlib
     import ssl
 
+    from ..io import bound_socket, os_error_reason
     from ..messages import Certificate, decode_handshake
     from ..openssl_peers import OpenSSLPeerError, cleartext_handshake_messages, openssl_s_server
     from ..relay import RecordingRelay
@@ -474,9 +479,14 @@ def _connect_with_files(
             alt_names: tuple[tuple[str, str], ...] = ()
             # the relay serves our client's address only (a stray connection to its port from
             # another process is hung up on instead of being recorded as this handshake)
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
-                raw.bind(("127.0.0.1", 0))
-                with RecordingRelay(server.address, only_from=raw.getsockname()[:2]) as relay:
+            with bound_socket("the client's socket") as raw:
+                try:
+                    relay = RecordingRelay(server.address, only_from=raw.getsockname()[:2]).start()
+                except OSError as exc:  # a socket the relay cannot make (a port it cannot bind: RelayError)
+                    raise TransportError(
+                        f"starting the recording relay failed: {os_error_reason(exc)}"
+                    ) from exc
+                with contextlib.closing(relay):
                     relay_host, relay_port = relay.address
                     try:
                         raw.settimeout(10)
@@ -492,6 +502,13 @@ def _connect_with_files(
                             alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
                     except ssl.SSLCertVerificationError as exc:  # the outcome this function shows
                         error = exc.verify_message or str(exc)
+                    except (ssl.SSLEOFError, ssl.SSLSyscallError) as exc:
+                        # the TCP stream ended or broke with no alert (what a reset is too, as a
+                        # ConnectionResetError below): nothing at the TLS level refused anything
+                        raise TransportError(
+                            f"the connection to openssl s_server (through the recording relay) ended "
+                            f"during the handshake ({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
                     except ssl.SSLError as exc:
                         raise OpenSSLPeerError(
                             f"the handshake with openssl s_server as {name!r} failed: {exc}"
