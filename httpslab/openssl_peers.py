@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .enums import CipherSuite, ContentType, HandshakeType
-from .errors import DecodeError, TLSError
+from .errors import DecodeError, TLSError, TransportError
+from .io import bound_socket, os_error_reason
 from .keylog import KeyLog
 from .relay import RecordingRelay, Tamper
 from .suites import parse_suite_name, suite_info
@@ -458,7 +459,10 @@ def record_session(
     extensions on both sides; ``dh_group`` picks the DHE group ('ffdhe2048' or 'modp2048');
     ``ecdh_curve`` pins the ECDHE curve (e.g. 'prime256v1'; default: OpenSSL's, X25519).
     Raises OpenSSLPeerError (with both sides' errors) if the session fails; never hangs
-    longer than about ``timeout`` seconds.
+    longer than about ``timeout`` seconds. A loopback socket that cannot be opened first
+    (the server's listener, the client's socket, the relay's: no descriptor left, a port
+    that cannot be bound) raises :class:`~httpslab.errors.TransportError` naming it, with
+    the OSError as ``__cause__`` (a relay port that cannot be bound: RelayError).
     """
     cipher_suite = parse_suite_name(suite)
     info = suite_info(cipher_suite)
@@ -495,9 +499,7 @@ def record_session(
     keylog_path = keylog_dir / "sslkeylog.txt"
     client_context.keylog_filename = str(keylog_path)
     try:  # whatever fails below, the sockets are closed and the key log directory removed
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-            listener.bind((LOOPBACK, 0))
-            listener.listen(1)
+        with bound_socket("the ssl server's listening socket", LOOPBACK, backlog=1) as listener:
             listener.settimeout(timeout)
             server_port = listener.getsockname()[1]
 
@@ -516,11 +518,16 @@ def record_session(
 
             # the relay serves our client's address only: a stray connection to its port from
             # another process is hung up on, never recorded as this session nor given its slot
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as raw:
-                raw.bind((LOOPBACK, 0))
-                with RecordingRelay(
-                    (LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2]
-                ) as relay:
+            with bound_socket("the ssl client's socket", LOOPBACK) as raw:
+                try:
+                    relay = RecordingRelay(
+                        (LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2]
+                    ).start()
+                except OSError as exc:  # a socket it cannot make (a port it cannot bind: RelayError)
+                    raise TransportError(
+                        f"starting the recording relay failed: {os_error_reason(exc)}"
+                    ) from exc
+                with contextlib.closing(relay):
                     server_thread = threading.Thread(
                         target=run_server, name="httpslab-ssl-server", daemon=True
                     )

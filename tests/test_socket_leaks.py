@@ -1,7 +1,8 @@
 """The helpers that open sockets around a recording relay close them whatever fails.
 
 - ``openssl_peers.record_session`` closes its listener and its client socket, and removes
-  its key log directory, when the relay cannot be made or the session fails;
+  its key log directory, when the relay cannot be made or the session fails; a socket it
+  cannot bind, or one the relay cannot make, is a TransportError (not a bare OSError);
 - ``notebook.live.https_get`` raises TransportError (not the bare OSError) when a socket
   cannot be bound or the relay cannot make its own, and closes its listener and its client
   socket;
@@ -83,6 +84,35 @@ def test_record_session_closes_its_sockets_when_the_relay_cannot_be_made(
     assert len(tracked.made) == 2  # the server's listener and the client's socket
     assert _open(tracked.made) == []
     assert _keylog_dirs() == before  # the key log directory went too
+
+
+@pytest.mark.parametrize(
+    ("fail_bind_number", "sockets_made", "which"),
+    [(1, 1, "the ssl server's listening socket"), (2, 2, "the ssl client's socket")],
+)
+def test_record_session_reports_a_failed_bind_as_a_transport_error_and_cleans_up(
+    tracked: type[_TrackedSocket], fail_bind_number: int, sockets_made: int, which: str
+) -> None:
+    tracked.fail_bind_number = fail_bind_number
+    before = _keylog_dirs()
+    with pytest.raises(TransportError) as info:
+        openssl_peers.record_session("ECDHE-RSA-AES128-GCM-SHA256")
+    assert str(info.value) == f"binding {which} to 127.0.0.1:0 failed: Address already in use"
+    assert type(info.value) is TransportError and not isinstance(info.value, OSError)
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.EADDRINUSE
+    assert len(tracked.made) == sockets_made
+    assert _open(tracked.made) == []
+    assert _keylog_dirs() == before
+
+
+def test_record_session_reports_a_relay_without_a_socket_as_a_transport_error(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openssl_peers, "RecordingRelay", _RelayWithoutDescriptors)
+    with pytest.raises(TransportError, match=r"^starting the recording relay failed: Too many open files$"):
+        openssl_peers.record_session("ECDHE-RSA-AES128-GCM-SHA256")
+    assert len(tracked.made) == 2
+    assert _open(tracked.made) == []
 
 
 @pytest.mark.parametrize(
