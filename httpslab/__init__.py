@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "BadRecordMac": "errors",
     "RecordOverflow": "errors",
     "AlertReceived": "errors",
+    "NotTLSError": "errors",
     "KeyLogError": "errors",
     # enums
     "AlertDescription": "enums",

@@ -74,6 +74,7 @@ from .errors import (
     IllegalParameter,
     InternalError,
     LocalProtocolError,
+    NotTLSError,
     ProtocolError,
     RemoteProtocolError,
     TLSError,
@@ -707,7 +708,7 @@ class TLSConnection:
                     self._receive_record(record)
                     if self.state in (State.CLOSED, State.ERROR):
                         break
-        except AlertReceived as exc:
+        except (AlertReceived, NotTLSError) as exc:  # a fatal alert is not answered; nor is not-TLS
             self._fail(exc, send_alert=False)
             raise
         except RemoteProtocolError as exc:

@@ -27,6 +27,7 @@ __all__ = [
     "InternalError",
     "KeyLogError",
     "LocalProtocolError",
+    "NotTLSError",
     "ProtocolError",
     "RecordOverflow",
     "RemoteProtocolError",
@@ -109,6 +110,20 @@ class BadCertificate(RemoteProtocolError):
     """The peer's certificate is unusable (bad_certificate by default)."""
 
     alert = AlertDescription.BAD_CERTIFICATE
+
+
+class NotTLSError(RemoteProtocolError):
+    """The peer's first bytes are not a TLS record (plain HTTP sent to a TLS port, say).
+
+    No alert is sent back, as OpenSSL 3.0 does ("Doesn't look like TLS - don't send an alert"):
+    the peer does not speak TLS. ``alert`` keeps protocol_version, what a later record with
+    such a version gets.
+    """
+
+    alert = AlertDescription.PROTOCOL_VERSION
+
+    def __str__(self) -> str:
+        return f"{Exception.__str__(self)} (no alert sent)"
 
 
 class InternalError(LocalProtocolError):

@@ -24,13 +24,17 @@ protocol version, length) followed by a fragment of at most 2^14 bytes of plaint
 
 Error choices (one alert per situation; where the RFC leaves it open, what OpenSSL 3.0 does):
 
+- a record version whose major byte is not 3 → checked before the content type and the
+  length, as OpenSSL 3.0's ``ssl3_get_record`` does: on the very first record of a
+  connection :class:`~httpslab.errors.NotTLSError` and **no alert** (OpenSSL: "Doesn't look
+  like TLS - don't send an alert"; SSL_R_HTTP_REQUEST for ``GET ``/``POST ``/``HEAD ``/``PUT ``,
+  SSL_R_HTTPS_PROXY_REQUEST for ``CONNE``, SSL_R_WRONG_VERSION_NUMBER otherwise; see
+  :func:`describe_not_tls`), on any later record ``protocol_version`` (RFC 5246 gives no alert
+  for the record layer); once the hellos are done, any version other than the negotiated one →
+  ``protocol_version``, checked before everything else (:class:`RecordReader`
+  ``expected_version``, as ``ssl3_get_record`` does);
 - unknown content type → :class:`UnexpectedMessage` (RFC 5246 §6: "If a TLS implementation
   receives an unexpected record type, it MUST send an unexpected_message alert");
-- a record version whose major byte is not 3 → ``protocol_version`` (RFC 5246 gives no alert
-  for the record layer; OpenSSL's ``ssl3_get_record`` sends protocol_version after the first
-  record); once the hellos are done, any version other than the negotiated one →
-  ``protocol_version``, checked before the content type and the length
-  (:class:`RecordReader` ``expected_version``, as ``ssl3_get_record`` does);
 - longer than 2^14 + 2048 → :class:`RecordOverflow` (§6.2.3, §7.2.2 record_overflow); a
   plaintext longer than 2^14 → :class:`RecordOverflow` (§6.2.1);
 - a zero-length Alert or ChangeCipherSpec plaintext → :class:`UnexpectedMessage` (§6.2.1
@@ -68,6 +72,7 @@ from .enums import AlertDescription, CipherSuite, ContentType
 from .errors import (
     BadRecordMac,
     LocalProtocolError,
+    NotTLSError,
     RecordOverflow,
     RemoteProtocolError,
     UnexpectedMessage,
@@ -88,6 +93,7 @@ __all__ = [
     "RecordReader",
     "SealedRecord",
     "check_plaintext",
+    "describe_not_tls",
     "fragment_data",
     "pull_record",
     "push_record",
@@ -175,16 +181,57 @@ def check_record_header(content_type: int, version: int, length: int, *, plainte
     ``plaintext=True`` also applies the TLSPlaintext limit of 2^14 bytes (RFC 5246 §6.2.1);
     otherwise the TLSCiphertext limit of 2^14 + 2048 (§6.2.3) applies.
     """
-    if content_type not in RECORD_CONTENT_TYPES:
-        raise UnexpectedMessage(f"unknown record content type {content_type}")
     if version >> 8 != 3:
         raise RemoteProtocolError(
             f"record version 0x{version:04x} is not a TLS version (major byte must be 3)",
             alert=AlertDescription.PROTOCOL_VERSION,
         )
+    if content_type not in RECORD_CONTENT_TYPES:
+        raise UnexpectedMessage(f"unknown record content type {content_type}")
     limit = MAX_PLAINTEXT_LENGTH if plaintext else MAX_CIPHERTEXT_LENGTH
     if length > limit:
         raise RecordOverflow(f"a record of {length} bytes is longer than the {limit} allowed")
+
+
+def _type_or_length_error(content_type: int, length: int, plaintext: bool) -> RemoteProtocolError:
+    """The error :func:`check_record_header` raises for a header whose version is known good."""
+    if content_type not in RECORD_CONTENT_TYPES:
+        return UnexpectedMessage(f"unknown record content type {content_type}")
+    limit = MAX_PLAINTEXT_LENGTH if plaintext else MAX_CIPHERTEXT_LENGTH
+    return RecordOverflow(f"a record of {length} bytes is longer than the {limit} allowed")
+
+
+#: OpenSSL 3.0 ssl3_get_record's prefixes of an HTTP request (SSL_R_HTTP_REQUEST)
+_HTTP_REQUEST_PREFIXES = (b"GET ", b"POST ", b"HEAD ", b"PUT ")
+
+
+def describe_not_tls(first_bytes: bytes) -> str:
+    """What a first record whose version's major byte is not 3 looks like, for the error message.
+
+    OpenSSL 3.0's ``ssl3_get_record`` names an HTTP request (``GET ``, ``POST ``, ``HEAD ``,
+    ``PUT ``: SSL_R_HTTP_REQUEST) and a proxy request (``CONNE``: SSL_R_HTTPS_PROXY_REQUEST),
+    and calls anything else SSL_R_WRONG_VERSION_NUMBER; an HTTP response (``HTTP/``) is named
+    here too, for a client that reached a plain HTTP server.
+    """
+    shown = bytes(first_bytes[:24])
+    version = int.from_bytes(shown[1:3], "big")
+    start = f"the peer's first bytes {shown!r} are not a TLS record"
+    if shown.startswith(_HTTP_REQUEST_PREFIXES):
+        return (
+            f"{start}: this looks like plain HTTP sent to a TLS port (an http:// request to an "
+            "HTTPS server? OpenSSL: SSL_R_HTTP_REQUEST)"
+        )
+    if shown.startswith(b"CONNE"):
+        return f"{start}: this looks like a proxy CONNECT request sent to a TLS port (OpenSSL: SSL_R_HTTPS_PROXY_REQUEST)"
+    if shown.startswith(b"HTTP/"):
+        return (
+            f"{start}: this looks like a plain HTTP response — the peer speaks HTTP, not TLS, on "
+            "this port (OpenSSL: SSL_R_WRONG_VERSION_NUMBER)"
+        )
+    return (
+        f"{start}: its record version 0x{version:04x} is not a TLS version (major byte must be 3; "
+        "OpenSSL: SSL_R_WRONG_VERSION_NUMBER)"
+    )
 
 
 #: record types a receiver refuses empty (see the module docstring: OpenSSL 3.0 reads on after
@@ -279,6 +326,12 @@ class RecordReader:
     length and without looking at the content type: a record of unknown type or too long
     with a wrong version is protocol_version, not unexpected_message or record_overflow. The
     default ``on_wrong_version`` raises :class:`RemoteProtocolError` with protocol_version.
+    A header with the expected version needs no major-byte check (it is 3).
+
+    The very first record read (``first_record``) whose version's major byte is not 3 raises
+    :class:`~httpslab.errors.NotTLSError`, for which no alert is sent: OpenSSL's
+    ``ssl3_get_record`` ("Doesn't look like TLS - don't send an alert") checks that byte before
+    the content type and the length. A later record with such a version is protocol_version.
     """
 
     def __init__(
@@ -294,6 +347,8 @@ class RecordReader:
         self._buffer = bytearray()
         #: where the next record starts in ``_buffer`` (consumed bytes are dropped on feed)
         self._offset = 0
+        #: True until the first complete record was returned (OpenSSL's is_first_record)
+        self.first_record = True
 
     def feed(self, data: bytes) -> Iterator[Record]:
         """Append ``data`` (now) and return an iterator over the complete records buffered."""
@@ -318,13 +373,20 @@ class RecordReader:
         if available < RECORD_HEADER_LENGTH:
             return None
         content_type, version, length = _unpack_record_header(buffer, offset)
-        # one comparison on the hot path; None (before the hellos) never equals a version
-        if version != self.expected_version and self.expected_version is not None:
+        if version == self.expected_version:  # the hot path: the major byte is 3, no check needed
+            if content_type not in RECORD_CONTENT_TYPES or length > (
+                MAX_PLAINTEXT_LENGTH if self.plaintext else MAX_CIPHERTEXT_LENGTH
+            ):
+                raise _type_or_length_error(content_type, length, self.plaintext)
+        elif self.expected_version is not None:
             self.on_wrong_version(content_type, version)
             raise RemoteProtocolError(  # an on_wrong_version that returns does not let it through
                 f"record version 0x{version:04x} refused", alert=AlertDescription.PROTOCOL_VERSION
             )
-        check_record_header(content_type, version, length, plaintext=self.plaintext)
+        else:
+            if self.first_record and version >> 8 != 3:
+                raise NotTLSError(describe_not_tls(buffer[offset : offset + 24]))
+            check_record_header(content_type, version, length, plaintext=self.plaintext)
         if available - RECORD_HEADER_LENGTH < length:
             return None
         start = offset + RECORD_HEADER_LENGTH
@@ -333,6 +395,7 @@ class RecordReader:
         if self.plaintext:
             check_plaintext(content_type, fragment)
         self._offset = start + length
+        self.first_record = False
         return Record(_content_type(content_type), version, fragment)
 
     @property

@@ -41,6 +41,7 @@ from httpslab.errors import (
     HandshakeFailure,
     IllegalParameter,
     LocalProtocolError,
+    NotTLSError,
     ProtocolError,
     RemoteProtocolError,
     TLSError,
@@ -1020,6 +1021,45 @@ def test_a_wrong_record_version_before_the_hello_is_not_checked_first(server_cre
     server = ServerConnection(TLSConfig(credentials=server_credentials))
     with pytest.raises(UnexpectedMessage):
         server.receive_data(bytes([0x63, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00]))
+
+
+# The first record that does not look like TLS: OpenSSL 3.0's ssl3_get_record checks the major
+# byte of the first record's version before its content type and sends no alert when it is not
+# 3 ("Doesn't look like TLS - don't send an alert"; SSL_R_HTTP_REQUEST for GET/POST/HEAD/PUT).
+NOT_TLS = {
+    "http-request": b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    "major-byte-4": bytes([ContentType.HANDSHAKE, 0x04, 0x01, 0x00, 0x02, 0x01, 0x00]),
+}
+
+
+@pytest.mark.parametrize("first", list(NOT_TLS))
+def test_a_first_record_that_is_not_tls_gets_no_alert_from_the_server_as_from_openssl(
+    rsa_files, server_credentials, first
+):
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    openssl_server = _openssl_context("server", rsa_files).wrap_bio(incoming, outgoing, server_side=True)
+    incoming.write(NOT_TLS[first])
+    assert _openssl_step(openssl_server)  # it failed
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    with pytest.raises(NotTLSError) as raised:
+        server.receive_data(NOT_TLS[first])
+    assert server.data_to_send() == outgoing.read() == b""
+    assert server.state is State.ERROR
+    if first == "http-request":
+        assert "this looks like plain HTTP sent to a TLS port" in str(raised.value)
+
+
+def test_a_plain_http_answer_to_the_client_hello_gets_no_alert_as_from_openssl(anchors, server_credentials):
+    def mutate(flight: bytes) -> bytes:
+        return b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+
+    theirs = _openssl_client_reads(server_credentials, mutate)
+    ours = _httpslab_client_reads(anchors, server_credentials, mutate)
+    assert ours == theirs == ("fails", [])
+    client, _, _ = _server_flight(anchors, server_credentials)
+    with pytest.raises(NotTLSError, match="plain HTTP response"):
+        client.receive_data(mutate(b""))
+    assert client.data_to_send() == b""
 
 
 # -------------------------------------------------------------------------- hardening: HelloRequest

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import struct
 
 import pytest
@@ -24,6 +25,7 @@ from httpslab.errors import (
     BadRecordMac,
     DecodeError,
     LocalProtocolError,
+    NotTLSError,
     RecordOverflow,
     RemoteProtocolError,
     TLSError,
@@ -36,6 +38,7 @@ from httpslab.record import (
     Record,
     RecordProtection,
     RecordReader,
+    describe_not_tls,
     fragment_data,
     pull_record,
     push_record,
@@ -613,6 +616,7 @@ def test_record_reader_switches_to_protected_mid_feed() -> None:
     [
         (bytes([0x63, 0x03, 0x01, 0x00, 0x02]), AlertDescription.UNEXPECTED_MESSAGE),  # unknown type
         (bytes([HANDSHAKE, 0x03, 0x01, 0x48, 0x01]), AlertDescription.RECORD_OVERFLOW),  # 18433 bytes
+        # the first record: NotTLSError (its nominal alert is protocol_version; none is sent)
         (bytes([APPLICATION_DATA, 0x04, 0x03, 0x00, 0x02]), AlertDescription.PROTOCOL_VERSION),
     ],
     ids=["unknown-type", "too-long", "major-byte-4"],
@@ -638,10 +642,48 @@ def test_record_reader_checks_the_expected_version_before_anything_else(
     with pytest.raises(RemoteProtocolError) as raised:
         list(default.feed(header))
     assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
-    # before the hellos (no expected version) the header's other checks apply, as before
+    # before the hellos (no expected version) the header's other checks apply; a first record
+    # whose major byte is not 3 is not TLS (NotTLSError: the connection sends no alert)
     with pytest.raises(RemoteProtocolError) as before:
         list(RecordReader(plaintext=True).feed(header))
     assert before.value.alert == alert_before_the_hellos
+    assert isinstance(before.value, NotTLSError) == (header[1] != 3)
+
+
+@pytest.mark.parametrize(
+    ("first_bytes", "says"),
+    [
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "plain HTTP sent to a TLS port"),
+        (b"POST /form HTTP/1.1\r\n", "plain HTTP sent to a TLS port"),
+        (b"HEAD / HTTP/1.0\r\n", "plain HTTP sent to a TLS port"),
+        (b"PUT /x HTTP/1.1\r\n", "plain HTTP sent to a TLS port"),
+        (b"CONNECT example.test:443 HTTP/1.1\r\n", "proxy CONNECT request"),
+        (b"HTTP/1.1 400 Bad Request\r\n", "plain HTTP response"),
+        (
+            bytes([HANDSHAKE, 0x04, 0x01, 0x00, 0x02, 0x01, 0x00]),
+            "record version 0x0401 is not a TLS version",
+        ),
+        (bytes([0x63, 0x04, 0x01, 0x48, 0x01]), "record version 0x0401"),  # before the type and the length
+    ],
+    ids=["get", "post", "head", "put", "connect", "http-response", "major-4", "major-4-bad-type-too-long"],
+)
+def test_a_first_record_whose_major_byte_is_not_3_is_not_tls(first_bytes: bytes, says: str) -> None:
+    # OpenSSL 3.0 ssl3_get_record: the major byte is checked before the content type and the
+    # length; on the first record, "Doesn't look like TLS - don't send an alert"
+    with pytest.raises(NotTLSError, match=re.escape(says)) as raised:
+        list(RecordReader(plaintext=True).feed(first_bytes[:5]))  # the header is enough
+    assert "(no alert sent)" in str(raised.value)
+    assert raised.value.args[0] == describe_not_tls(first_bytes[:5])
+
+
+def test_a_later_record_whose_major_byte_is_not_3_is_protocol_version() -> None:
+    reader = RecordReader(plaintext=True)
+    assert list(reader.feed(Record(HANDSHAKE, 0x0301, b"x").encode())) == [Record(HANDSHAKE, 0x0301, b"x")]
+    assert not reader.first_record
+    with pytest.raises(RemoteProtocolError) as raised:
+        list(reader.feed(b"GET / HTTP/1.1\r\n"))
+    assert not isinstance(raised.value, NotTLSError)
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
 
 
 def test_record_reader_with_an_expected_version_reads_records_of_that_version() -> None:
@@ -662,8 +704,9 @@ def test_framing_errors() -> None:
     with pytest.raises(RemoteProtocolError) as caught:
         split_records(b"\x16\x02\x00\x00\x01x")
     assert caught.value.alert == AlertDescription.PROTOCOL_VERSION
-    with pytest.raises(RemoteProtocolError):  # an HTTP request sent to a TLS port
+    with pytest.raises(RemoteProtocolError) as http:  # an HTTP request sent to a TLS port:
         split_records(b"GET / HTTP/1.1\r\n")
+    assert http.value.alert == AlertDescription.PROTOCOL_VERSION  # the major byte before the type
     # the header alone is enough to fail: no need to wait for 2^14 + 2049 bytes
     with pytest.raises(RecordOverflow):
         split_records(b"\x17\x03\x03" + (MAX_CIPHERTEXT_LENGTH + 1).to_bytes(2, "big"))
