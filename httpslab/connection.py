@@ -907,7 +907,11 @@ class TLSConnection:
             from .errors import RecordOverflow
 
             raise RecordOverflow(f"a decrypted record of {len(plaintext)} bytes is longer than 2^14")
-        self._count_record(ContentType.APPLICATION_DATA, plaintext)
+        if plaintext:  # _count_record inlined for the bulk path: a non-empty record resets both counts
+            self._empty_records = 0
+            self._warning_alerts = 0
+        else:
+            self._count_record(ContentType.APPLICATION_DATA, plaintext)
         keep = self.transcript.keeps_application_data(self.peer, len(plaintext))
         if keep:
             self._note_record(self.peer, record, record.encode(), plaintext, True)
