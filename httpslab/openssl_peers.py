@@ -514,6 +514,8 @@ def record_session(
                         plain = tls.unwrap()
                         plain.close()
                 except BaseException as exc:
+                    # a worker thread: Python delivers KeyboardInterrupt to the main thread only,
+                    # and whatever ends this thread must reach the caller through server_result
                     server_result["error"] = exc
 
             # the relay serves our client's address only: a stray connection to its port from
@@ -541,7 +543,10 @@ def record_session(
                             client_result["endpoint"] = SessionEndpoint(tls.cipher(), tls.version())
                             plain = tls.unwrap()
                             plain.close()
-                    except BaseException as exc:
+                    except Exception as exc:
+                        # not BaseException: a KeyboardInterrupt (Ctrl-C in a notebook) goes on up
+                        # as it is, after the with blocks closed the relay and the sockets (which
+                        # wakes the server thread) and the finally below removed the key log
                         client_result["error"] = exc
                         relay.close()  # wake the server up: its peer is gone
                     server_thread.join(timeout + 1.0)

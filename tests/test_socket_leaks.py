@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,36 @@ def test_record_session_reports_a_relay_without_a_socket_as_a_transport_error(
         openssl_peers.record_session("ECDHE-RSA-AES128-GCM-SHA256")
     assert len(tracked.made) == 2
     assert _open(tracked.made) == []
+
+
+@pytest.mark.interop
+def test_record_session_lets_a_keyboard_interrupt_through_after_cleaning_up(
+    tracked: type[_TrackedSocket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C in a notebook while the client waits for the server's answer: the interrupt
+    # itself must come out (it used to be caught with BaseException and re-raised as an
+    # OpenSSLPeerError), and the sockets and the key log directory must still go
+    real_recv_exactly = openssl_peers._recv_exactly
+
+    def interrupted(sock: object, length: int) -> bytes:
+        if threading.current_thread() is threading.main_thread():  # the client, not the server
+            raise KeyboardInterrupt
+        return real_recv_exactly(sock, length)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(openssl_peers, "_recv_exactly", interrupted)
+    before = _keylog_dirs()
+    with pytest.raises(KeyboardInterrupt):
+        openssl_peers.record_session("ECDHE-RSA-AES128-GCM-SHA256", timeout=5)
+    assert _keylog_dirs() == before
+
+    def server_threads() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread.name == "httpslab-ssl-server"]
+
+    deadline = time.monotonic() + 5  # the server thread ends (and closes its socket) once woken
+    while (_open(tracked.made) or server_threads()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _open(tracked.made) == []
+    assert server_threads() == []
 
 
 @pytest.mark.parametrize(
