@@ -29,7 +29,6 @@ from httpslab import cli
 from httpslab.keylog import KeyLog
 from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
-from httpslab.record import split_records
 
 pytestmark = pytest.mark.interop
 
@@ -189,9 +188,8 @@ def test_serve_keeps_serving_after_a_garbage_client(server: Server) -> None:
         answer = bytearray()
         while chunk := raw.recv(4096):
             answer += chunk
-    records, _ = split_records(bytes(answer), plaintext=True)
-    assert records and records[0].content_type == 21, answer  # an alert record
-    assert records[0].fragment[0] == 2  # fatal
+    # not TLS: no alert back, as OpenSSL 3.0 ("Doesn't look like TLS - don't send an alert")
+    assert answer == b""
     # a client that connects and hangs up at once
     socket.create_connection((LOOPBACK, server.port), timeout=10).close()
     status, out, err = run_main(
