@@ -21,6 +21,7 @@ bytes from keeping a handshake going forever.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 import threading
@@ -475,6 +476,31 @@ def echo_handler(session: TLSSession) -> None:
         session.send(data)
 
 
+#: accept(2) errors that belong to one pending connection (it is dropped from the queue): Linux
+#: passes a connection's pending network error on as accept's own (man 2 accept, "Error
+#: handling"), and ECONNABORTED is a client that reset before it was accepted
+_ACCEPT_ERRORS_OF_ONE_CLIENT = frozenset(
+    getattr(errno, name)
+    for name in (
+        "ECONNABORTED",
+        "EPROTO",
+        "EINTR",
+        "ENETDOWN",
+        "ENOPROTOOPT",
+        "EHOSTDOWN",
+        "ENONET",
+        "EHOSTUNREACH",
+        "EOPNOTSUPP",
+        "ENETUNREACH",
+    )
+    if hasattr(errno, name)
+)
+#: accept(2) errors that leave the connection queued until a descriptor or memory is freed
+_ACCEPT_ERRORS_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+#: seconds serve_forever waits before it retries an accept that ran out of resources
+_ACCEPT_BACKOFF = 0.1
+
+
 class TLSServer:
     """A blocking TLS 1.2 server on the loopback interface, one handshake per accepted client.
 
@@ -518,7 +544,8 @@ class TLSServer:
             shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             raise TransportError(f"listening on {shown} failed: {os_error_reason(exc)}") from exc
         self.sessions: list[TLSSession] = []
-        #: errors of handshakes that failed in :meth:`serve_forever` (the server keeps going)
+        #: errors of handshakes and handlers that failed in :meth:`serve_forever`, and of an
+        #: accept that ran out of descriptors (once per run): the server keeps going
         self.errors: list[TLSError] = []
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -561,21 +588,43 @@ class TLSServer:
     def serve_forever(
         self, handler: Callable[[TLSSession], None] = echo_handler, *, max_sessions: int | None = None
     ) -> None:
-        """Accept clients one after the other and run ``handler(session)`` for each."""
+        """Accept clients one after the other and run ``handler(session)`` for each.
+
+        A client whose handshake or handler fails is recorded in ``errors`` and the next one
+        is served. An ``accept`` that fails for one pending connection (a client that reset
+        before it was accepted: ECONNABORTED, EPROTO and the other network errors Linux's
+        accept(2) passes on) is skipped; one that fails for want of a descriptor (EMFILE,
+        ENFILE, ENOBUFS, ENOMEM) is recorded in ``errors`` once per run of such failures and
+        retried after a short pause, so that the loop does not spin. It ends after
+        ``max_sessions`` clients or when :meth:`close` stops it; any other accept failure
+        (the listener itself failed) is raised.
+        """
         served = 0
+        out_of_resources = False  # the last accept failed for want of a descriptor
         while not self._stopped.is_set() and (max_sessions is None or served < max_sessions):
             sessions_before = len(self.sessions)
             try:
                 session = self.accept()
             except TLSError as exc:
-                if len(self.sessions) == sessions_before:  # no client: the listener itself failed
+                if len(self.sessions) == sessions_before:  # no client: accept() itself failed
                     if self._stopped.is_set():
-                        return  # close() shut it
+                        return  # close() shut the listener
+                    reason = getattr(exc.__cause__, "errno", None)
+                    if reason in _ACCEPT_ERRORS_OF_ONE_CLIENT:
+                        continue  # that connection is gone from the queue: the next one
+                    if reason in _ACCEPT_ERRORS_OUT_OF_RESOURCES:
+                        if not out_of_resources:
+                            self.errors.append(exc)
+                        out_of_resources = True
+                        self._stopped.wait(_ACCEPT_BACKOFF)
+                        continue
                     raise
                 # this client's handshake failed (a TLS error, a reset, a timeout): next one
+                out_of_resources = False
                 self.errors.append(exc)
                 served += 1
                 continue
+            out_of_resources = False
             served += 1
             try:
                 handler(session)

@@ -13,8 +13,11 @@ socket pair.
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,6 +184,93 @@ def test_serve_in_background_ends_when_the_server_closes(server_config: TLSConfi
     thread.join(5)
     assert not thread.is_alive()
     assert server.errors == []  # closing the listener is the normal end, not an error
+
+
+class _FlakyListener:
+    """The server's listening socket, except that its next ``accept`` calls fail with ``errnos``."""
+
+    def __init__(self, listener: socket.socket, errnos: list[int]) -> None:
+        self._listener = listener
+        self._errnos = errnos
+        self.calls: list[float] = []  # time.monotonic() of each accept
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        self.calls.append(time.monotonic())
+        if self._errnos:
+            number = self._errnos.pop(0)
+            raise OSError(number, os.strerror(number))
+        return self._listener.accept()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._listener, name)
+
+
+def _flaky(server: TLSServer, errnos: list[int]) -> _FlakyListener:
+    listener = _FlakyListener(server._listener, errnos)
+    server._listener = listener  # type: ignore[assignment]
+    return listener
+
+
+def _echo_once(server: TLSServer, files: PemFiles) -> bytes:
+    with connect(
+        *server.address, server_name="localhost", cafile=files.ca_file, timeout=3, handshake_timeout=3
+    ) as session:
+        session.send(b"still serving?")
+        return session.recv()
+
+
+def test_a_client_that_reset_before_accept_does_not_end_the_server(
+    server_config: TLSConfig, files: PemFiles
+) -> None:
+    with TLSServer(server_config, timeout=5) as server:
+        listener = _flaky(server, [errno.ECONNABORTED])
+        thread = server.serve_in_background(max_sessions=1)
+        assert _echo_once(server, files) == b"still serving?"
+        thread.join(5)
+        assert not thread.is_alive()
+    assert len(listener.calls) == 2  # the aborted accept, then the client's
+    assert server.errors == []  # nobody was there to fail: no handshake was started
+    assert len(server.sessions) == 1
+
+
+def test_an_accept_out_of_descriptors_is_recorded_once_and_retried_after_a_pause(
+    server_config: TLSConfig, files: PemFiles
+) -> None:
+    with TLSServer(server_config, timeout=5) as server:
+        listener = _flaky(server, [errno.EMFILE, errno.EMFILE, errno.ENFILE])
+        thread = server.serve_in_background(max_sessions=1)
+        assert _echo_once(server, files) == b"still serving?"
+        thread.join(5)
+        assert not thread.is_alive()
+    (error,) = server.errors  # one run of failures, one entry
+    assert type(error) is TransportError
+    assert str(error) == "accepting a client failed: Too many open files"
+    assert isinstance(error.__cause__, OSError) and error.__cause__.errno == errno.EMFILE
+    gaps = [later - earlier for earlier, later in zip(listener.calls, listener.calls[1:], strict=False)]
+    assert len(gaps) == 3 and min(gaps) >= 0.09, gaps  # a pause after each failure, no spinning
+
+
+def test_close_stops_a_server_whose_accept_keeps_running_out_of_descriptors(server_config: TLSConfig) -> None:
+    server = TLSServer(server_config, timeout=5)
+    listener = _flaky(server, [errno.EMFILE] * 1000)
+    thread = server.serve_in_background()
+    deadline = time.monotonic() + 5
+    while len(listener.calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    closed_at = time.monotonic()
+    server.close()  # wakes the pause at once
+    thread.join(2)
+    assert not thread.is_alive() and time.monotonic() - closed_at < 1
+    gaps = [later - earlier for earlier, later in zip(listener.calls, listener.calls[1:], strict=False)]
+    assert len(gaps) >= 2 and min(gaps) >= 0.09, gaps  # one accept per pause, no spinning
+    assert len(server.errors) == 1
+
+
+def test_a_listener_that_fails_otherwise_still_ends_serve_forever(server_config: TLSConfig) -> None:
+    with TLSServer(server_config, timeout=5) as server:
+        _flaky(server, [errno.EINVAL])
+        with pytest.raises(TransportError, match=r"^accepting a client failed: Invalid argument$"):
+            server.serve_forever()
 
 
 def test_a_client_that_resets_during_the_handshake_is_recorded_as_closing_the_connection(
