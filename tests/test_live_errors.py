@@ -80,3 +80,14 @@ def test_tls_errors_still_come_back_as_they_are() -> None:
     assert isinstance(refused.error, AlertReceived)
     assert refused.alert is not None and refused.alert.name == "HANDSHAKE_FAILURE"
     assert refused.transcript.find("Certificate", sender="client").decoded.certificate_list == ()
+
+
+def test_hello_probe_to_a_closed_port_is_a_transport_error() -> None:
+    with socket.socket() as probe:  # a port nothing listens on (bound a moment ago, released)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(
+        TransportError, match=rf"^connecting to 127\.0\.0\.1:{port} failed: Connection refused$"
+    ) as info:
+        live.hello_probe(port, ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"])
+    assert isinstance(info.value.__cause__, ConnectionRefusedError)

@@ -21,7 +21,6 @@ import dataclasses
 import functools
 import random
 import shutil
-import socket
 import ssl
 import tempfile
 import threading
@@ -434,7 +433,14 @@ def hello_probe(
     seed: int | None = 1,
     timeout: float = 2.0,
 ) -> HelloProbe:
-    """Send one ClientHello to the server on ``127.0.0.1:port``; read its first flight or alert."""
+    """Send one ClientHello to the server on ``127.0.0.1:port``; read its first flight or alert.
+
+    A reset or a read that times out ends the answer (what arrived is kept); a server that
+    cannot be reached or written to, or any other socket failure, raises
+    :class:`~httpslab.errors.TransportError` (``__cause__`` is the OSError).
+    """
+    from ..io import loopback_connection, os_error_reason
+
     started = time.perf_counter()
     hello, record = build_client_hello(suites, version, seed=seed)
     received = bytearray()
@@ -443,14 +449,19 @@ def hello_probe(
     server_hello: ServerHello | None = None
     server_hello_raw = b""
     alert: AlertDescription | None = None
-    with socket.create_connection((LOOPBACK, port), timeout=timeout) as sock:
-        sock.sendall(record)
+    with loopback_connection(LOOPBACK, port, timeout) as sock:
+        try:
+            sock.sendall(record)
+        except OSError as exc:
+            raise TransportError(f"sending the ClientHello failed: {os_error_reason(exc)}") from exc
         done = False
         while not done:
             try:
                 chunk = sock.recv(65536)
             except (ConnectionResetError, TimeoutError):
                 chunk = b""
+            except OSError as exc:
+                raise TransportError(f"reading the server's answer failed: {os_error_reason(exc)}") from exc
             if not chunk:
                 break
             received += chunk
