@@ -213,7 +213,10 @@ class RecordingRelay:
         if self._listener is not None:
             raise RelayError("the relay is already started")
         family = socket.AF_INET6 if ":" in self._listen[0] else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:  # e.g. out of file descriptors
+            raise RelayError(f"cannot make a socket to listen on {self._listen}: {exc}") from exc
         try:
             listener.bind(self._listen)
             listener.listen(8)

@@ -263,3 +263,17 @@ def test_a_real_tls_session_through_the_relay() -> None:
     assert s2c[:1] == b"\x16" and s2c[5] == 2  # a ServerHello
     assert identity.cert_der in s2c  # TLS 1.2 sends the certificate in the clear
     assert secret_request not in c2s and secret_answer not in s2c  # application data is encrypted
+
+
+def test_a_relay_that_cannot_make_its_socket_raises_relay_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of file descriptors at start: a RelayError that keeps the OSError, never a raw OSError."""
+    import errno
+
+    def no_descriptors(*args: object, **kwargs: object) -> socket.socket:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    relay = RecordingRelay(("127.0.0.1", 9))
+    monkeypatch.setattr(socket, "socket", no_descriptors)
+    with pytest.raises(RelayError, match="cannot make a socket") as raised:
+        relay.start()
+    assert isinstance(raised.value.__cause__, OSError) and raised.value.__cause__.errno == errno.EMFILE
