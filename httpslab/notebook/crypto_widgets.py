@@ -451,12 +451,10 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
 
     pki = demo_pki(key_type)  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory(prefix="httpslab-demo-chain-") as directory:
-        return _connect_with_files(pki.write_pem_files(directory), server_hostnames, key_type)
+        return _connect_with_files(pki.write_pem_files(directory), server_hostnames)
 
 
-def _connect_with_files(
-    files: Any, server_hostnames: Sequence[str], key_type: str
-) -> list[ConnectionOutcome]:
+def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[ConnectionOutcome]:
     import contextlib
     import ssl
 
