@@ -10,7 +10,6 @@ import ssl
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from httpslab import keyexchange, keyschedule
 from httpslab.connection import (
@@ -57,7 +56,7 @@ from httpslab.messages import (
     decode_handshake,
     encode_handshake,
 )
-from httpslab.pki.ca import DemoPKI, issue_certificate
+from httpslab.pki.ca import DemoPKI
 from httpslab.record import Record, RecordProtection, split_records
 from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
 from httpslab.suites import SUITES, suite_info
@@ -1834,18 +1833,7 @@ def test_client_certificate_on_a_curve_named_by_both_is_accepted(
 # server checks the curve against that list; an explicitly configured list is used as given.
 def _ec_client_credential_on(ec_pki: DemoPKI, curve: ec.EllipticCurve) -> Credential:
     key = ec.generate_private_key(curve)
-    certificate = issue_certificate(
-        subject=f"httpslab DEMO client {curve.name}",
-        public_key=key.public_key(),
-        issuer=ec_pki.intermediate,
-        signing_key=ec_pki.intermediate_key,
-        not_before=ec_pki.now - dt.timedelta(days=1),
-        not_after=ec_pki.now + dt.timedelta(days=90),
-        is_ca=False,
-        key_usage=("digital_signature",),
-        extended_key_usage=(ExtendedKeyUsageOID.CLIENT_AUTH,),
-        hostnames=("client.localhost",),
-    )
+    certificate = ec_pki.issue_client(f"httpslab DEMO client {curve.name}", public_key=key.public_key())
     return Credential((certificate, ec_pki.intermediate), key)
 
 

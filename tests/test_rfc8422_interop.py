@@ -19,7 +19,6 @@ answer, and that answer is also written down, so that a change in either shows.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import re
 import threading
 from pathlib import Path
@@ -27,7 +26,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, Credential, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
@@ -35,7 +33,7 @@ from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, T
 from httpslab.io import TLSServer, connect, server_config
 from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
 from httpslab.pki import demo_pki
-from httpslab.pki.ca import PemFiles, cert_to_pem, issue_certificate, key_to_pem
+from httpslab.pki.ca import PemFiles, cert_to_pem, key_to_pem
 from httpslab.suites import parse_suite_name
 
 pytestmark = pytest.mark.interop
@@ -266,18 +264,7 @@ def client_files_by_curve(tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     files = {}
     for name, curve in CLIENT_CURVES.items():
         key = ec.generate_private_key(curve)
-        certificate = issue_certificate(
-            subject=f"httpslab DEMO client {name}",
-            public_key=key.public_key(),
-            issuer=pki.intermediate,
-            signing_key=pki.intermediate_key,
-            not_before=pki.now - dt.timedelta(days=1),
-            not_after=pki.now + dt.timedelta(days=90),
-            is_ca=False,
-            key_usage=("digital_signature",),
-            extended_key_usage=(ExtendedKeyUsageOID.CLIENT_AUTH,),
-            hostnames=("client.localhost",),
-        )
+        certificate = pki.issue_client(f"httpslab DEMO client {name}", public_key=key.public_key())
         chain_file = directory / f"client-{name}-chain.pem"
         key_file = directory / f"DEMO-client-{name}.key.pem"
         chain_file.write_bytes(cert_to_pem(certificate, pki.intermediate))

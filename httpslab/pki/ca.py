@@ -373,8 +373,13 @@ class DemoPKI:
         extended_key_usage: Sequence[x509.ObjectIdentifier] = (ExtendedKeyUsageOID.SERVER_AUTH,),
         key_role: str = "server",
         issuer_name: x509.Name | None = None,
+        public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None,
     ) -> x509.Certificate:
-        """A server leaf signed by the intermediate (or ``issuer``), SANs as given."""
+        """A server leaf signed by the intermediate (or ``issuer``), SANs as given.
+
+        The certified key is the shipped demo key for ``key_role`` unless ``public_key`` is
+        given (e.g. a key on another curve); keyUsage follows the certified key's type.
+        """
         assert self.now is not None
         hostnames = self.hostnames if hostnames is None else tuple(hostnames)
         ip_addresses = self.ip_addresses if ip_addresses is None else tuple(ip_addresses)
@@ -382,30 +387,39 @@ class DemoPKI:
             common_name = (
                 hostnames[0] if hostnames else (ip_addresses[0] if ip_addresses else "httpslab DEMO leaf")
             )
-        key = demo_key(key_role, self.key_type)
+        if public_key is None:
+            public_key = demo_key(key_role, self.key_type).public_key()
+        key_type: KeyType = "rsa" if isinstance(public_key, rsa.RSAPublicKey) else "ecdsa"
         return issue_certificate(
             subject=common_name,
-            public_key=key.public_key(),
+            public_key=public_key,
             issuer=self.intermediate if issuer is None else issuer,
             signing_key=self.intermediate_key if issuer_key is None else issuer_key,
             not_before=self.now - dt.timedelta(days=1) if not_before is None else not_before,
             not_after=self.now + dt.timedelta(days=90) if not_after is None else not_after,
             is_ca=False,
-            key_usage=leaf_key_usage(self.key_type),
+            key_usage=leaf_key_usage(key_type),
             extended_key_usage=extended_key_usage,
             hostnames=hostnames,
             ip_addresses=ip_addresses,
             issuer_name=issuer_name,
         )
 
-    def issue_client(self, common_name: str = "httpslab DEMO client") -> x509.Certificate:
-        """A client certificate (EKU clientAuth) for mutual TLS, signed by the intermediate."""
+    def issue_client(
+        self,
+        common_name: str = "httpslab DEMO client",
+        *,
+        public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None,
+    ) -> x509.Certificate:
+        """A client certificate (EKU clientAuth) for mutual TLS, signed by the intermediate,
+        for the shipped demo client key or for ``public_key``."""
         return self.issue_leaf(
             common_name,
             hostnames=("client.localhost",),  # cryptography's client verifier requires a SAN
             ip_addresses=(),
             extended_key_usage=(ExtendedKeyUsageOID.CLIENT_AUTH,),
             key_role="client",
+            public_key=public_key,
         )
 
     # output --------------------------------------------------------------------------------
