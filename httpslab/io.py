@@ -43,7 +43,7 @@ from .connection import (
 from .enums import CipherSuite
 from .errors import HandshakeTimeout, KeyLogError, LocalProtocolError, TLSError, TransportError
 from .keylog import KeyLog
-from .relay import is_loopback
+from .relay import RecordingRelay, is_loopback
 from .state import State
 from .suites import SUITES
 from .transcript import Transcript
@@ -59,6 +59,7 @@ __all__ = [
     "loopback_connection",
     "os_error_reason",
     "require_loopback",
+    "started_relay",
 ]
 
 KeyLogTarget = str | os.PathLike[str] | KeyLog | None
@@ -147,6 +148,17 @@ def bound_socket(
             raise TransportError(f"{step} failed: {os_error_reason(exc)}") from exc
         raise
     return sock
+
+
+def started_relay(relay: RecordingRelay) -> RecordingRelay:
+    """``relay.start()`` for the same helpers as :func:`bound_socket`, with the same rule: an
+    OSError out of it is a :class:`~httpslab.errors.TransportError` (``starting the recording
+    relay failed: …``, the OSError as ``__cause__``). A port the relay cannot bind or a socket
+    it cannot make is already a :class:`~httpslab.relay.RelayError` (a TLSError)."""
+    try:
+        return relay.start()
+    except OSError as exc:
+        raise TransportError(f"starting the recording relay failed: {os_error_reason(exc)}") from exc
 
 
 def os_error_reason(error: OSError) -> str:

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .enums import CipherSuite, ContentType, HandshakeType
-from .errors import DecodeError, TLSError, TransportError
-from .io import bound_socket, os_error_reason
+from .errors import DecodeError, TLSError
+from .io import bound_socket, started_relay
 from .keylog import KeyLog
 from .relay import RecordingRelay, Tamper
 from .suites import parse_suite_name, suite_info
@@ -521,14 +521,9 @@ def record_session(
             # the relay serves our client's address only: a stray connection to its port from
             # another process is hung up on, never recorded as this session nor given its slot
             with bound_socket("the ssl client's socket", LOOPBACK) as raw:
-                try:
-                    relay = RecordingRelay(
-                        (LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2]
-                    ).start()
-                except OSError as exc:  # a socket it cannot make (a port it cannot bind: RelayError)
-                    raise TransportError(
-                        f"starting the recording relay failed: {os_error_reason(exc)}"
-                    ) from exc
+                relay = started_relay(
+                    RecordingRelay((LOOPBACK, server_port), tamper=tamper, only_from=raw.getsockname()[:2])
+                )
                 with contextlib.closing(relay):
                     server_thread = threading.Thread(
                         target=run_server, name="httpslab-ssl-server", daemon=True

@@ -458,7 +458,7 @@ def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[Con
     import contextlib
     import ssl
 
-    from ..io import bound_socket, os_error_reason
+    from ..io import bound_socket, started_relay
     from ..messages import Certificate, decode_handshake
     from ..openssl_peers import OpenSSLPeerError, cleartext_handshake_messages, openssl_s_server
     from ..relay import RecordingRelay
@@ -478,12 +478,7 @@ def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[Con
             # the relay serves our client's address only (a stray connection to its port from
             # another process is hung up on instead of being recorded as this handshake)
             with bound_socket("the client's socket") as raw:
-                try:
-                    relay = RecordingRelay(server.address, only_from=raw.getsockname()[:2]).start()
-                except OSError as exc:  # a socket the relay cannot make (a port it cannot bind: RelayError)
-                    raise TransportError(
-                        f"starting the recording relay failed: {os_error_reason(exc)}"
-                    ) from exc
+                relay = started_relay(RecordingRelay(server.address, only_from=raw.getsockname()[:2]))
                 with contextlib.closing(relay):
                     relay_host, relay_port = relay.address
                     try:

@@ -175,20 +175,6 @@ def connection_keys(connection: Any) -> dict[str, bytes | None]:
     }
 
 
-def _started_relay(target: tuple[str, int], **options: Any) -> RecordingRelay:
-    """``RecordingRelay(target, **options).start()``; a socket it cannot open is a TransportError.
-
-    The relay reports a port it cannot bind or listen on as a RelayError (a TLSError), but
-    a socket it cannot even make (no descriptor left) comes out of ``start`` as a bare OSError.
-    """
-    from ..io import os_error_reason
-
-    try:
-        return RecordingRelay(target, **options).start()
-    except OSError as exc:
-        raise TransportError(f"starting the recording relay failed: {os_error_reason(exc)}") from exc
-
-
 def https_get(
     suite: str | CipherSuite | Sequence[str | CipherSuite] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     *,
@@ -217,7 +203,7 @@ def https_get(
     relay's own port, :class:`~httpslab.relay.RelayError`), naming the socket, with the
     OSError as ``__cause__``; there is no session to report it in.
     """
-    from ..io import HANDSHAKE_TIMEOUT, TLSSession, bound_socket
+    from ..io import HANDSHAKE_TIMEOUT, TLSSession, bound_socket, started_relay
 
     offered = [suite] if isinstance(suite, str | int) else list(suite)
     if not offered:
@@ -277,7 +263,9 @@ def https_get(
         response = b""
         keys_while_open: dict[str, bytes | None] = {}
         keylog_lines: list[str] = []
-        relay = _started_relay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2])
+        relay = started_relay(
+            RecordingRelay(listener.getsockname()[:2], only_from=client_socket.getsockname()[:2])
+        )
         with contextlib.closing(relay):
             thread.start()
             config = TLSConfig(
