@@ -221,6 +221,21 @@ def _records(stream: bytes) -> list[tuple[int, Record]]:
     return out
 
 
+def _failing_openssl_client(server_address: tuple[str, int], error: str | None = None) -> RecordingRelay:
+    """OpenSSL's TLS 1.2 client (ECDHE-RSA-AES128-GCM-SHA256) to ``server_address`` through a
+    fresh relay; its handshake must fail with an ``ssl.SSLError`` (matching ``error`` if given).
+    Returns the relay once every byte has passed (what it recorded stays readable)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+    with RecordingRelay(server_address) as relay:
+        with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
+            with pytest.raises(ssl.SSLError, match=error):
+                context.wrap_socket(raw, server_hostname="localhost")
+        relay.wait_closed(TIMEOUT)
+    return relay
+
+
 def alert_on_wire(relay: RecordingRelay, keylog: KeyLog | None = None) -> tuple[int, AlertDescription]:
     """(level, description) of the last record the client sent, which must be an alert.
 
@@ -655,14 +670,8 @@ def test_server_picks_a_suite_the_client_never_offered() -> None:
                 connect(*relay.address, server_name="localhost", cipher_suites=[ECDHE_RSA], timeout=TIMEOUT)
             ours = alert_on_wire(relay)
         # OpenSSL's client facing the same server
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
-        with RecordingRelay(server.address) as relay:
-            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
-                with pytest.raises(ssl.SSLError, match=r"WRONG_CIPHER_RETURNED|wrong cipher returned"):
-                    context.wrap_socket(raw, server_hostname="localhost")
-            theirs = alert_on_wire(relay)
+        relay = _failing_openssl_client(server.address, r"WRONG_CIPHER_RETURNED|wrong cipher returned")
+        theirs = alert_on_wire(relay)
     finally:
         server.close()
     assert chosen not in offers[0] and chosen not in offers[1]
@@ -689,15 +698,8 @@ def test_server_that_answers_the_client_hello_with_close_notify() -> None:
                 connect(*relay.address, server_name="localhost", cipher_suites=[ECDHE_RSA], timeout=TIMEOUT)
             relay.wait_closed(TIMEOUT)
             ours = [record for _, record in _records(relay.client_to_server)]
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
-        with RecordingRelay(server.address) as relay:
-            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
-                with pytest.raises(ssl.SSLError):
-                    context.wrap_socket(raw, server_hostname="localhost")
-            relay.wait_closed(TIMEOUT)
-            theirs = [record for _, record in _records(relay.client_to_server)]
+        relay = _failing_openssl_client(server.address)
+        theirs = [record for _, record in _records(relay.client_to_server)]
     finally:
         server.close()
     assert "the server closed the connection (close_notify) during the handshake" in str(raised.value)
@@ -745,15 +747,8 @@ def test_wrong_record_version_after_the_server_hello_as_openssl_answers_it(
                 connect(*relay.address, server_name="localhost", cipher_suites=[ECDHE_RSA], timeout=TIMEOUT)
             relay.wait_closed(TIMEOUT)
             sent.append(_records(relay.client_to_server)[-1][1])
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.maximum_version = ssl.TLSVersion.TLSv1_2
-        context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
-        with RecordingRelay(server.address) as relay:
-            with socket.create_connection(relay.address, timeout=TIMEOUT) as raw:
-                with pytest.raises(ssl.SSLError, match=r"WRONG_VERSION_NUMBER|wrong version number"):
-                    context.wrap_socket(raw, server_hostname="localhost")
-            relay.wait_closed(TIMEOUT)
-            sent.append(_records(relay.client_to_server)[-1][1])
+        relay = _failing_openssl_client(server.address, r"WRONG_VERSION_NUMBER|wrong version number")
+        sent.append(_records(relay.client_to_server)[-1][1])
     finally:
         server.close()
     assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
