@@ -4,7 +4,16 @@ Run nbgrader commands from this directory (or pass ``--CourseDirectory.root=note
 See README.md for the whole workflow, locally and on JupyterHub.
 """
 
+import os
+import sysconfig
+
 c = get_config()  # noqa: F821 — nbgrader provides get_config when it loads this file
+
+# nbgrader starts `alembic` by name to create the gradebook: find it beside the Python that
+# runs nbgrader (`.venv/bin/nbgrader` without an activated environment), never elsewhere on PATH.
+_scripts = sysconfig.get_path("scripts")
+if _scripts not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([_scripts, os.environ.get("PATH", "")]).rstrip(os.pathsep)
 
 # The course: one id, used by the exchange to keep courses apart on a shared JupyterHub.
 c.CourseDirectory.course_id = "httpslab"
@@ -15,15 +24,6 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 # The gradebook is <root>/gradebook.db (nbgrader's default; git-ignored, it holds grades).
-
-# Labs, in order (nbgrader db assignment add / formgrader show them like this).
-c.CourseDirectory.db_assignments = [
-    {"name": "lab1_prf"},
-    {"name": "lab2_rsa"},
-    {"name": "lab3_dh"},
-    {"name": "lab4_record"},
-    {"name": "lab5_certificates"},
-]
 
 # What replaces a solution in the student release.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -37,5 +37,8 @@ c.Execute.interrupt_on_timeout = True
 # Give up on a kernel that does not start (a broken environment) instead of hanging.
 c.Execute.startup_timeout = 60
 
-# On JupyterHub with nbgrader's exchange (see README.md), uncomment and set the shared root:
-# c.Exchange.root = "/srv/nbgrader/exchange"
+# The exchange (release, fetch, submit, collect): a folder of this course for a class without
+# JupyterHub, so nbgrader never looks for an unwritable /srv/nbgrader/exchange. On JupyterHub
+# (see README.md) set the shared root instead: c.Exchange.root = "/srv/nbgrader/exchange".
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
