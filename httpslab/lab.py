@@ -12,7 +12,10 @@ the usual first-run problems come with a sentence that says what to do:
 - the ``notebooks/`` folder cannot be found: it says where it looked.
 
 JupyterLab listens on 127.0.0.1 only (httpslab never reaches beyond loopback) and opens
-``notebooks/00_https_at_a_glance.ipynb`` when it exists. Exit status 2 means "could not start".
+``notebooks/00_https_at_a_glance.ipynb`` when it exists. The launcher chooses the login token
+itself (or takes ``JUPYTER_TOKEN`` from the environment), hands it to JupyterLab through the
+environment rather than the command line (where other local users could read it), and prints
+the one URL to open, token included. Exit status 2 means "could not start".
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import argparse
 import errno
 import importlib.util
 import os
+import secrets
 import socket
 import sys
 from collections.abc import Sequence
@@ -37,6 +41,7 @@ __all__ = [
     "main",
     "missing_learner_modules",
     "port_is_free",
+    "url_to_open",
 ]
 
 #: JupyterLab's own default port
@@ -164,6 +169,14 @@ def jupyterlab_command(
     return command
 
 
+def url_to_open(notebooks_dir: Path, port: int, token: str, notebook: str | None = FIRST_NOTEBOOK) -> str:
+    """The address a learner opens: JupyterLab on *notebook* (when it exists), token included."""
+    path = "lab"
+    if notebook is not None and (notebooks_dir / notebook).is_file():
+        path = f"lab/tree/{notebook}"
+    return f"http://{HOST}:{port}/{path}?token={token}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m httpslab.lab",
@@ -222,13 +235,16 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         notebook=args.notebook,
         extra_args=extra,
     )
-    print(f"httpslab.lab: serving {notebooks_dir} on http://{HOST}:{port}/lab", file=out)
+    # JupyterLab reads its token from JUPYTER_TOKEN; an empty one would switch the login off
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
+    print(f"httpslab.lab: serving {notebooks_dir} on {HOST}:{port}; open this URL in your browser:", file=out)
+    print(f"    {url_to_open(notebooks_dir, port, token, args.notebook)}", file=out)
     if args.dry_run:
         print(" ".join(command), file=out)
         return 0
     out.flush()
     err.flush()
-    os.execv(command[0], command)
+    os.execve(command[0], command, {**os.environ, "JUPYTER_TOKEN": token})
     return 0  # not reached
 
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,10 +132,16 @@ def wait_for_json(url: str, deadline: float) -> dict:
             time.sleep(0.25)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a redirect (to the login page) comes back as an HTTPError
+
+
 @pytest.mark.timeout(120)
 def test_the_launcher_really_starts_jupyterlab_on_loopback() -> None:
-    """The README's first command ends with this: JupyterLab answers on the port it announced."""
+    """The README's first command ends with this: the one URL it prints opens JupyterLab."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("JUPYTER_TOKEN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "httpslab.lab", "--port", "0", "--no-browser"],
         cwd=REPO,
@@ -145,30 +152,39 @@ def test_the_launcher_really_starts_jupyterlab_on_loopback() -> None:
     )
     try:
         assert process.stdout is not None
-        announced = None
-        token = None
+        url = port = token = None
         deadline = time.monotonic() + 90
         lines = []
-        while time.monotonic() < deadline and token is None:
+        while time.monotonic() < deadline and url is None:
             line = process.stdout.readline()
             if not line:
                 break
             lines.append(line)
-            if announced is None and (match := re.search(r"on http://127\.0\.0\.1:(\d+)/lab", line)):
-                announced = int(match.group(1))
-            if match := re.search(r"http://127\.0\.0\.1:(\d+)/lab\S*\?token=(\w+)", line):
-                assert int(match.group(1)) == announced
-                token = match.group(2)
-        assert token is not None, "JupyterLab did not announce its URL:\n" + "".join(lines[-30:])
-        status = wait_for_json(f"http://127.0.0.1:{announced}/api/status?token={token}", deadline)
+            if match := re.fullmatch(
+                r"\s+(http://127\.0\.0\.1:(\d+)/lab/tree/00_\S+\?token=(\w+))", line.rstrip()
+            ):
+                url, port, token = match.group(1), int(match.group(2)), match.group(3)
+        assert url is not None, "the launcher printed no URL with a token:\n" + "".join(lines)
+        urls = [line for line in lines if "http://" in line]
+        assert len(urls) == 1, f"the launcher should print one URL, not {urls}"
+        # the token never appears on JupyterLab's command line (other users can read that)
+        assert token not in Path(f"/proc/{process.pid}/cmdline").read_text(errors="replace")
+        status = wait_for_json(f"http://127.0.0.1:{port}/api/status?token={token}", deadline)
         assert "started" in status
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{announced}/api/contents?token={token}", timeout=10
-        ) as r:
+        # the printed URL itself is the JupyterLab page, not a redirect to the login page
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=10) as response:
+            assert response.status == 200
+            page = response.read().decode("utf-8", errors="replace")
+        assert "jupyter-config-data" in page and "JupyterLab" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=10) as r:
             listing = json.load(r)
         served = {item["name"] for item in listing["content"]}
         notebooks = {p.name for p in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")}
         assert notebooks <= served, f"not served: {sorted(notebooks - served)}"
+        # and without the token the same page is a redirect to the login page
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.build_opener(_NoRedirect).open(url.partition("?")[0], timeout=10)
+        assert refused.value.code in (302, 303) and "login" in refused.value.headers.get("Location", "")
     finally:
         process.terminate()
         try:
