@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -24,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from environment import interpreter_tool
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -165,17 +165,15 @@ def required(variable: str) -> bool:
 
 
 def test_repo2docker_accepts_the_repository(tmp_path: Path) -> None:
-    # .ci/run installs repo2docker outside the test venv and says where in HTTPSLAB_REPO2DOCKER
-    repo2docker = os.environ.get("HTTPSLAB_REPO2DOCKER") or shutil.which("repo2docker")
-    if repo2docker is not None and not os.access(repo2docker, os.X_OK):
-        repo2docker = None
+    # the [test] extra installs it beside this interpreter; one elsewhere on PATH does not count
+    repo2docker = interpreter_tool("repo2docker")
     if repo2docker is None:
-        message = "repo2docker is not installed (pip install jupyter-repo2docker)"
+        message = f"repo2docker is not installed in {sys.prefix} (pip install -e '.[test]')"
         if required("HTTPSLAB_REQUIRE_REPO2DOCKER"):
             pytest.fail(message + "; HTTPSLAB_REQUIRE_REPO2DOCKER=1 says it must run here")
         pytest.skip(message)
     result = subprocess.run(
-        [repo2docker, "--no-build", "--debug", str(REPO)],
+        [str(repo2docker), "--no-build", "--debug", str(REPO)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -36,9 +36,7 @@ from browser_helpers import (
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-INSTALL_HINT = (
-    'install Chromium with  apt-get install chromium  and Playwright with  pip install -e ".[browser]"'
-)
+INSTALL_HINT = 'install Chromium with  apt-get install chromium  and Playwright with  .venv/bin/pip install -e ".[browser]"'
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
