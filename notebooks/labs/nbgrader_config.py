@@ -41,4 +41,6 @@ c.Execute.startup_timeout = 60
 # JupyterHub, so nbgrader never looks for an unwritable /srv/nbgrader/exchange. On JupyterHub
 # (see README.md) set the shared root instead: c.Exchange.root = "/srv/nbgrader/exchange".
 c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
-os.makedirs(c.Exchange.root, exist_ok=True)
+if not os.path.isdir(c.Exchange.root):
+    os.makedirs(c.Exchange.root)
+    os.chmod(c.Exchange.root, 0o777)  # the mode nbgrader requires of an exchange (it warns otherwise)
