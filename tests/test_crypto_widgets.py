@@ -602,10 +602,13 @@ class _RelayThatHangsUp:
 
 @pytest.mark.interop
 @pytest.mark.parametrize(
-    ("reset", "cause"), [(False, ssl.SSLEOFError), (True, ConnectionResetError)], ids=["eof", "reset"]
+    ("reset", "causes"),
+    # an EOF is SSLEOFError on Python 3.11.7 and SSLZeroReturnError on Debian's 3.11.2
+    [(False, (ssl.SSLEOFError, ssl.SSLZeroReturnError)), (True, (ConnectionResetError,))],
+    ids=["eof", "reset"],
 )
 def test_connect_to_demo_server_reports_a_hang_up_during_the_handshake_as_a_transport_error(
-    monkeypatch: pytest.MonkeyPatch, reset: bool, cause: type[OSError]
+    monkeypatch: pytest.MonkeyPatch, reset: bool, causes: tuple[type[OSError], ...]
 ) -> None:
     # the TCP stream ends with no alert: a transport failure, not an OpenSSL peer that failed
     from httpslab import relay
@@ -615,6 +618,6 @@ def test_connect_to_demo_server_reports_a_hang_up_during_the_handshake_as_a_tran
     with pytest.raises(TransportError) as info:
         cw.connect_to_demo_server(["127.0.0.1"])
     assert type(info.value) is TransportError and not isinstance(info.value, OpenSSLPeerError | OSError)
-    assert type(info.value.__cause__) is cause
+    assert type(info.value.__cause__) in causes
     assert str(info.value).startswith("the connection to openssl s_server (through the recording relay) ")
     assert str(info.value).endswith("; run the cell again")

@@ -495,8 +495,9 @@ def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[Con
                             alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
                     except ssl.SSLCertVerificationError as exc:  # the outcome this function shows
                         error = exc.verify_message or str(exc)
-                    except (ssl.SSLEOFError, ssl.SSLSyscallError) as exc:
-                        # the TCP stream ended or broke with no alert (what a reset is too, as a
+                    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
+                        # the TCP stream ended or broke with no alert (Debian's Python 3.11.2 says
+                        # SSLZeroReturnError where 3.11.7 says SSLEOFError; a reset is a
                         # ConnectionResetError below): nothing at the TLS level refused anything
                         raise TransportError(
                             f"the connection to openssl s_server (through the recording relay) ended "
