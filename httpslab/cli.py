@@ -34,6 +34,7 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
+from .crypto.suites import parse_suite_name
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError, TransportError
 from .io import (
     HANDSHAKE_TIMEOUT,
@@ -43,7 +44,6 @@ from .io import (
     require_loopback,
     server_config,
 )
-from .suites import parse_suite_name
 from .transcript import Transcript
 
 __all__ = [

@@ -10,7 +10,7 @@ send what :meth:`~TLSConnection.data_to_send` returns::
     for event in client.receive_data(sock.recv(65536)): ...
 
 The handshake follows the transition table of :mod:`httpslab.state` (anything not in it is
-unexpected_message). It supports every suite of :data:`httpslab.suites.SUITES`: RSA key
+unexpected_message). It supports every suite of :data:`httpslab.crypto.suites.SUITES`: RSA key
 exchange, DHE (RFC 7919 groups), ECDHE (X25519, P-256; RFC 8422); RSA-PSS, RSA-PKCS#1 and
 ECDSA signatures on ServerKeyExchange and CertificateVerify; the extended master secret
 (RFC 7627) and encrypt-then-MAC (RFC 7366) as OpenSSL negotiates them; renegotiation_info
@@ -51,7 +51,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from . import keyexchange, keyschedule
+from .crypto import keyexchange, keyschedule
+from .crypto.suites import SUITES, SuiteInfo, parse_suite_name, suite_info
 from .enums import (
     AlertDescription,
     AlertLevel,
@@ -118,7 +119,6 @@ from .record import (
     fragment_data,
 )
 from .state import MessageKind, Role, State, message_name, next_states
-from .suites import SUITES, SuiteInfo, parse_suite_name, suite_info
 from .transcript import Transcript
 
 __all__ = [
@@ -303,7 +303,7 @@ class Primitives:
     """Caller functions that replace one primitive each; ``None`` means the library's own.
 
     - ``rsa_encrypt_premaster(public_key, premaster) -> encrypted`` (client, RSA suites;
-      default :func:`httpslab.keyexchange.rsa_encrypt_premaster`);
+      default :func:`httpslab.crypto.keyexchange.rsa_encrypt_premaster`);
     - ``rsa_decrypt_premaster(private_key, encrypted, client_version) -> premaster`` (server);
     - ``dh_shared_secret(group, private, peer_public) -> premaster`` (DHE; ints);
     - ``ecdh_shared_secret(group, private_key, peer_point) -> premaster`` (ECDHE);

@@ -11,7 +11,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from httpslab import keyexchange, keyschedule
 from httpslab.connection import (
     ApplicationData,
     ClientConnection,
@@ -23,6 +22,8 @@ from httpslab.connection import (
     TLSConfig,
     WarningAlertReceived,
 )
+from httpslab.crypto import keyexchange, keyschedule
+from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import (
     AlertDescription,
     CipherSuite,
@@ -59,7 +60,6 @@ from httpslab.messages import (
 from httpslab.pki.ca import DemoPKI
 from httpslab.record import Record, RecordProtection, split_records
 from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
-from httpslab.suites import SUITES, suite_info
 
 # -------------------------------------------------------------------------- fixtures
 

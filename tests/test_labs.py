@@ -29,7 +29,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from httpslab import keyexchange, keyschedule
+from httpslab.crypto import keyexchange, keyschedule
 from httpslab.labs import compare_certificate_checks, run_real_handshake
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")

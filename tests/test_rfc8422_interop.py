@@ -28,13 +28,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, Credential, TLSConfig
+from httpslab.crypto.suites import parse_suite_name
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
 from httpslab.io import TLSServer, connect, server_config
 from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
 from httpslab.pki import demo_pki
 from httpslab.pki.ca import PemFiles, cert_to_pem, key_to_pem
-from httpslab.suites import parse_suite_name
 
 pytestmark = pytest.mark.interop
 

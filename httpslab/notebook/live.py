@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from ..connection import ClientConnection, Credential, TLSConfig
+from ..crypto.suites import parse_suite_name, suite_info
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
 from ..errors import DecodeError, HandshakeTimeout, LocalProtocolError, TLSError, TransportError
 from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
 from ..record import Record, split_records
 from ..relay import RecordingRelay
-from ..suites import parse_suite_name, suite_info
 
 __all__ = [
     "HelloProbe",
