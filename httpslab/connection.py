@@ -47,11 +47,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .crypto import keyexchange, keyschedule
+from .crypto.signatures import (
+    DEFAULT_PEER_SCHEMES,
+    SCHEMES,
+    PrivateKey,
+    choose_scheme,
+    key_kind,
+    sign,
+    verify_signature,
+)
 from .crypto.suites import SUITES, SuiteInfo, parse_suite_name, suite_info
 from .enums import (
     AlertDescription,
@@ -139,7 +148,6 @@ __all__ = [
 
 TLS12 = ProtocolVersion.TLS1_2
 _PRIVATE_KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
-PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 #: Groups a client offers by default, in order (the brief of OpenSSL 3's default list).
 DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
@@ -386,7 +394,7 @@ class TLSConfig:
             schemes = tuple(SignatureScheme(s) for s in self.signature_schemes)
         except ValueError as exc:
             raise LocalProtocolError(f"unknown group or signature scheme: {exc}") from None
-        unsupported = [s.name for s in schemes if s not in _SCHEMES]
+        unsupported = [s.name for s in schemes if s not in SCHEMES]
         if unsupported:
             raise LocalProtocolError(f"httpslab does not implement the signature schemes {unsupported}")
         object.__setattr__(self, "groups", groups)
@@ -430,92 +438,6 @@ def _is_ip(name: str | None) -> bool:
     except ValueError:
         return False
     return True
-
-
-# ============================================================================ signatures
-
-#: scheme -> (key type, padding kind, hash); RFC 5246 §7.4.1.4.1 and RFC 8446 §4.2.3 code points
-_SCHEMES: dict[SignatureScheme, tuple[str, str, type[hashes.HashAlgorithm]]] = {
-    SignatureScheme.RSA_PKCS1_SHA1: ("RSA", "pkcs1", hashes.SHA1),
-    SignatureScheme.RSA_PKCS1_SHA256: ("RSA", "pkcs1", hashes.SHA256),
-    SignatureScheme.RSA_PKCS1_SHA384: ("RSA", "pkcs1", hashes.SHA384),
-    SignatureScheme.RSA_PKCS1_SHA512: ("RSA", "pkcs1", hashes.SHA512),
-    SignatureScheme.RSA_PSS_RSAE_SHA256: ("RSA", "pss", hashes.SHA256),
-    SignatureScheme.RSA_PSS_RSAE_SHA384: ("RSA", "pss", hashes.SHA384),
-    SignatureScheme.RSA_PSS_RSAE_SHA512: ("RSA", "pss", hashes.SHA512),
-    SignatureScheme.ECDSA_SHA1: ("ECDSA", "ecdsa", hashes.SHA1),
-    SignatureScheme.ECDSA_SECP256R1_SHA256: ("ECDSA", "ecdsa", hashes.SHA256),
-    SignatureScheme.ECDSA_SECP384R1_SHA384: ("ECDSA", "ecdsa", hashes.SHA384),
-    SignatureScheme.ECDSA_SECP521R1_SHA512: ("ECDSA", "ecdsa", hashes.SHA512),
-}
-#: RFC 5246 §7.4.1.4.1: without signature_algorithms, assume {sha1, rsa} / {sha1, ecdsa}
-_DEFAULT_PEER_SCHEMES = (SignatureScheme.RSA_PKCS1_SHA1, SignatureScheme.ECDSA_SHA1)
-
-
-def _key_kind(key: object) -> str | None:
-    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
-        return "RSA"
-    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        return "ECDSA"
-    return None
-
-
-def _padding(kind: str, hash_type: type[hashes.HashAlgorithm]) -> padding.AsymmetricPadding:
-    if kind == "pss":
-        # RFC 8446 §4.2.3: "The length of the Salt MUST be equal to the length of the digest"
-        return padding.PSS(mgf=padding.MGF1(hash_type()), salt_length=hash_type.digest_size)
-    return padding.PKCS1v15()
-
-
-def sign(private_key: PrivateKey, scheme: SignatureScheme, data: bytes) -> bytes:
-    """A TLS 1.2 ``digitally-signed`` value over ``data`` with ``scheme`` (the signer hashes)."""
-    key_type, kind, hash_type = _SCHEMES[scheme]
-    if _key_kind(private_key) != key_type:
-        raise InternalError(f"{scheme.name} needs an {key_type} key")
-    if isinstance(private_key, rsa.RSAPrivateKey):
-        return private_key.sign(data, _padding(kind, hash_type), hash_type())
-    return private_key.sign(data, ec.ECDSA(hash_type()))
-
-
-def verify_signature(
-    public_key: object, scheme: SignatureScheme | int, signature: bytes, data: bytes, what: str
-) -> None:
-    """Check a ``digitally-signed`` value; DecryptError (decrypt_error) if it does not verify."""
-    if scheme not in _SCHEMES:
-        raise IllegalParameter(
-            f"the {what} uses signature scheme {scheme!r}, which httpslab does not implement"
-        )
-    key_type, kind, hash_type = _SCHEMES[SignatureScheme(scheme)]
-    if _key_kind(public_key) != key_type:
-        raise IllegalParameter(
-            f"the {what} is signed with {SignatureScheme(scheme).name}, which does not fit the certificate's key"
-        )
-    try:
-        if isinstance(public_key, rsa.RSAPublicKey):
-            public_key.verify(signature, data, _padding(kind, hash_type), hash_type())
-        else:
-            assert isinstance(public_key, ec.EllipticCurvePublicKey)
-            public_key.verify(signature, data, ec.ECDSA(hash_type()))
-    except (InvalidSignature, ValueError) as exc:
-        # RFC 5246 §7.2.2 decrypt_error: "a handshake cryptographic operation failed,
-        # including being unable to correctly verify a signature"
-        raise DecryptError(f"the signature on the {what} does not verify with the certificate's key") from exc
-
-
-def _choose_scheme(
-    key: PrivateKey, offered: Sequence[SignatureScheme | int], ours: Sequence[SignatureScheme]
-) -> SignatureScheme | None:
-    """Our first scheme that the peer offered and that fits ``key`` (RFC 5246 §7.4.1.4.1).
-
-    For an ECDSA key a scheme whose hash fits the curve (P-256 with SHA-256, ...) comes first:
-    TLS 1.2 does not tie the two together, but TLS 1.3 code points name both.
-    """
-    kind = _key_kind(key)
-    candidates = [s for s in (*ours, *_DEFAULT_PEER_SCHEMES) if s in offered and _SCHEMES[s][0] == kind]
-    if kind == "ECDSA" and isinstance(key, ec.EllipticCurvePrivateKey):
-        fitting = {256: hashes.SHA256, 384: hashes.SHA384, 521: hashes.SHA512}.get(key.curve.key_size)
-        candidates.sort(key=lambda s: _SCHEMES[s][2] is not fitting)
-    return candidates[0] if candidates else None
 
 
 # ============================================================================ record protection
@@ -1541,7 +1463,7 @@ class ClientConnection(TLSConnection):
         chain = self._parse_certificates(message)
         self.peer_certificates = tuple(chain)
         public_key = self._leaf_public_key(chain[0])
-        kind = _key_kind(public_key)
+        kind = key_kind(public_key)
         if kind != self.suite.authentication:
             # OpenSSL: SSL_R_WRONG_CERTIFICATE_TYPE with illegal_parameter
             raise IllegalParameter(
@@ -1653,7 +1575,7 @@ class ClientConnection(TLSConnection):
         for credential in self.config.credentials:
             if type_for[credential.authentication] not in request.certificate_types:
                 continue
-            scheme = _choose_scheme(
+            scheme = choose_scheme(
                 credential.private_key, request.supported_signature_algorithms, self.config.signature_schemes
             )
             if scheme is not None:
@@ -1724,7 +1646,7 @@ class ServerConnection(TLSConnection):
         formats = hello.ec_point_formats
         if formats is not None and ECPointFormat.UNCOMPRESSED not in formats:
             raise IllegalParameter("the client's ec_point_formats lack uncompressed (RFC 8422 §5.1.2)")
-        peer_schemes = hello.signature_algorithms or _DEFAULT_PEER_SCHEMES
+        peer_schemes = hello.signature_algorithms or DEFAULT_PEER_SCHEMES
         suite, credential, scheme = self._choose_suite(hello, peer_schemes)
         self._client_hello = hello
         self._credential = credential
@@ -1797,7 +1719,7 @@ class ServerConnection(TLSConnection):
                     continue  # RFC 8422 §5.3; OpenSSL: tls1_check_cert_param, no aECDSA in the masks
                 scheme = None
                 if info.forward_secret:
-                    scheme = _choose_scheme(
+                    scheme = choose_scheme(
                         credential.private_key, peer_schemes, self.config.signature_schemes
                     )
                     if scheme is None:
@@ -1875,7 +1797,7 @@ class ServerConnection(TLSConnection):
                 raise HandshakeFailure("the client did not send a certificate, and this server requires one")
             return State.WAIT_KEY_EXCHANGE
         chain = self._parse_certificates(message)
-        if _key_kind(self._leaf_public_key(chain[0])) is None:
+        if key_kind(self._leaf_public_key(chain[0])) is None:
             raise RemoteProtocolError(
                 "the client's certificate key is neither RSA nor ECDSA",
                 alert=AlertDescription.UNSUPPORTED_CERTIFICATE,
