@@ -40,12 +40,12 @@ from .connection import (
     TLSConfig,
     TLSConnection,
 )
+from .connection.tables import State
 from .crypto.suites import SUITES
 from .enums import CipherSuite
 from .errors import HandshakeTimeout, KeyLogError, LocalProtocolError, TLSError, TransportError
 from .keylog import KeyLog
 from .relay import RecordingRelay, is_loopback
-from .state import State
 from .transcript import Transcript
 
 __all__ = [

@@ -22,6 +22,7 @@ from httpslab.connection import (
     TLSConfig,
     WarningAlertReceived,
 )
+from httpslab.connection.tables import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
 from httpslab.crypto import keyexchange, keyschedule
 from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import (
@@ -59,7 +60,6 @@ from httpslab.messages import (
 )
 from httpslab.pki.ca import DemoPKI
 from httpslab.record import Record, RecordProtection, split_records
-from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
 
 # -------------------------------------------------------------------------- fixtures
 
@@ -840,7 +840,7 @@ def test_config_refuses_what_httpslab_does_not_implement(fields):
 
 
 def test_diagram_edges_come_from_the_table():
-    from httpslab.state import diagram_edges
+    from httpslab.connection.tables import diagram_edges
 
     edges = diagram_edges("server")
     assert len(edges) == sum(len(targets) for targets in SERVER_TRANSITIONS.values())
