@@ -104,6 +104,8 @@ _EXPORTS: dict[str, str] = {
     "connect": "io",
     "TLSSession": "io",
     "TLSServer": "io",
+    "load_trust_anchors": "io",
+    "load_credential": "io",
     # capture
     "decrypt_capture": "capture",
     "DecryptedRecord": "capture",

@@ -733,10 +733,7 @@ class TLSConnection:
             return
         from ..pki.verify import verify_chain
 
-        try:
-            anchors = self.config.load_trust_anchors()
-        except CertificateError as exc:
-            raise InternalError(str(exc)) from exc
+        anchors = list(self.config.trust_anchors)
         name = self.config.server_name if purpose == "server" else None
         ip = None
         if name is not None and is_ip_literal(name):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from secrets import token_bytes
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives import serialization
@@ -79,7 +79,7 @@ class ClientConnection(TLSConnection):
         if self.state is not State.START:
             raise LocalProtocolError("the handshake was already started")
         config = self.config
-        self.client_random = self._random(32) or os.urandom(32)
+        self.client_random = self._random(32) or token_bytes(32)
         suites: list[int] = list(config.cipher_suites)
         extensions: list[Any] = []
         name = config.server_name

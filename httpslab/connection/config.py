@@ -5,13 +5,9 @@ The defaults are what OpenSSL 3.0 does for TLS 1.2 (docs/openssl-parity.md).
 
 from __future__ import annotations
 
-import functools
 import ipaddress
-import os
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -120,20 +116,6 @@ class Credential:
             raise CertificateError("the private key does not belong to the first certificate of the chain")
         object.__setattr__(self, "certificate_chain", chain)
 
-    @classmethod
-    def load(
-        cls, certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str], password: bytes | None = None
-    ) -> Credential:
-        """Load a PEM chain (leaf first) and a PEM private key, as ``load_cert_chain`` does."""
-        try:
-            chain = x509.load_pem_x509_certificates(Path(certfile).read_bytes())
-            key = serialization.load_pem_private_key(Path(keyfile).read_bytes(), password=password)
-        except (OSError, ValueError, TypeError) as exc:
-            raise CertificateError(f"cannot load {certfile} / {keyfile}: {exc}") from exc
-        if not isinstance(key, _PRIVATE_KEY_TYPES):
-            raise CertificateError(f"{keyfile} holds a {type(key).__name__}; RSA or ECDSA expected")
-        return cls(tuple(chain), key)
-
     @property
     def authentication(self) -> str:
         """``"RSA"`` or ``"ECDSA"``: which suites this credential can serve."""
@@ -185,17 +167,17 @@ class TLSConfig:
     """How a connection behaves. The defaults are what OpenSSL 3 does for TLS 1.2.
 
     Client side: ``server_name`` is the host to check the certificate against and, unless
-    it is an IP literal, the SNI name; ``cafile`` / ``trust_anchors`` are what it trusts
-    (the system CA file if neither is given); ``credentials`` hold a client certificate.
+    it is an IP literal, the SNI name; ``trust_anchors`` are the certificates it trusts
+    (:func:`httpslab.io.load_trust_anchors` reads a CA file or the system's);
+    ``credentials`` hold a client certificate (:func:`httpslab.io.load_credential`).
     Server side: ``credentials`` hold one certificate per key type (RSA and/or ECDSA);
     ``request_client_certificate`` / ``require_client_certificate`` ask for mutual TLS and
-    ``cafile`` / ``trust_anchors`` are then what client certificates must chain to.
+    ``trust_anchors`` are then what client certificates must chain to.
     """
 
     cipher_suites: Sequence[CipherSuite | str] = tuple(SUITES)
     server_name: str | None = None
     verify: bool = True
-    cafile: str | os.PathLike[str] | None = None
     trust_anchors: Sequence[x509.Certificate] = ()
     credentials: Sequence[Credential] = ()
     groups: Sequence[NamedGroup] = DEFAULT_GROUPS
@@ -250,29 +232,9 @@ class TLSConfig:
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise LocalProtocolError("transcript_application_data_limit must be None or a byte count >= 0")
 
-    def load_trust_anchors(self) -> list[x509.Certificate]:
-        """The certificates this side trusts: ``trust_anchors`` + ``cafile`` (or the system's)."""
-        anchors = list(self.trust_anchors)
-        cafile = self.cafile
-        if cafile is None and not anchors:
-            cafile = ssl.get_default_verify_paths().cafile
-        if cafile is not None:
-            try:
-                status = os.stat(cafile)
-                anchors += _pem_certificates(os.fspath(cafile), status.st_mtime_ns, status.st_size)
-            except (OSError, ValueError) as exc:
-                raise CertificateError(f"cannot read trust anchors from {cafile}: {exc}") from exc
-        return anchors
-
     @property
     def server_name_is_ip(self) -> bool:
         return is_ip_literal(self.server_name)
-
-
-@functools.lru_cache(maxsize=8)
-def _pem_certificates(path: str, mtime_ns: int, size: int) -> tuple[x509.Certificate, ...]:
-    """The certificates of a PEM file, parsed once per version of the file (path, mtime, size)."""
-    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
 
 
 def is_ip_literal(name: str | None) -> bool:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
+from secrets import token_bytes
 from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives import serialization
@@ -107,7 +107,7 @@ class ServerConnection(TLSConnection):
         self.suite = suite
         self.version = TLS12
         self.client_random = hello.random
-        self.server_random = self._random(32) or os.urandom(32)
+        self.server_random = self._random(32) or token_bytes(32)
         self.server_name = hello.server_name
         self._records.expected_version = int(TLS12)  # OpenSSL: first_packet = 0 once the hello was read
         self.extended_master_secret = config.extended_master_secret and hello.extended_master_secret
