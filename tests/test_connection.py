@@ -847,6 +847,19 @@ def test_diagram_edges_come_from_the_table():
     assert (State.WAIT_KEY_EXCHANGE, "ClientKeyExchange", State.WAIT_CERTIFICATE_VERIFY) in edges
 
 
+@pytest.mark.parametrize(
+    ("connection_class", "table"),
+    [(ClientConnection, CLIENT_TRANSITIONS), (ServerConnection, SERVER_TRANSITIONS)],
+    ids=["client", "server"],
+)
+def test_every_handshake_message_in_the_table_has_a_handler(connection_class, table):
+    # once connected, a HelloRequest or ClientHello is refused (no_renegotiation) before any handler
+    expected = {
+        kind for (state, kind) in table if isinstance(kind, HandshakeType) and state is not State.CONNECTED
+    }
+    assert set(connection_class.HANDLERS) == expected
+
+
 # -------------------------------------------------------------------------- undecodable certificate keys
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NoReturn
 
 from cryptography import x509
@@ -79,6 +79,9 @@ from .policing import (
 )
 from .tables import MessageKind, Role, State, message_name, next_states
 
+#: a handshake message handler: (connection, decoded message, handshake log before it) -> next state
+Handler = Callable[[Any, Any, bytes], State]
+
 __all__ = ["TLSConnection", "code_name", "draw_ecdhe_private_key"]
 
 
@@ -89,6 +92,8 @@ class TLSConnection:
     """
 
     role: ClassVar[Role]
+    #: the handler of each handshake message this role receives; it returns the next state
+    HANDLERS: ClassVar[Mapping[HandshakeType, Handler]]
 
     def __init__(self, config: TLSConfig | None = None) -> None:
         self.config = config if config is not None else TLSConfig()
@@ -421,8 +426,10 @@ class TLSConnection:
             return
         transcript_before = bytes(self._handshake_log)
         self._handshake_log += raw
-        handler: Callable[[Any, bytes], State] = getattr(self, f"_on_{kind.name.lower()}")
-        new_state = handler(message, transcript_before)
+        handler = self.HANDLERS.get(kind)
+        if handler is None:  # pragma: no cover - tests check that every table entry has a handler
+            raise InternalError(f"the {self.role} has no handler for {name}")
+        new_state = handler(self, message, transcript_before)
         if new_state not in allowed:
             raise InternalError(
                 f"{name} moved the {self.role} to {new_state.name}, which the table does not allow"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from secrets import token_bytes
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from ..enums import (
     CipherSuite,
     ClientCertificateType,
     ECPointFormat,
+    HandshakeType,
     NamedGroup,
     SignatureScheme,
 )
@@ -45,7 +47,7 @@ from ..messages import (
     SignatureAlgorithmsExtension,
     SupportedGroupsExtension,
 )
-from .base import TLSConnection, draw_ecdhe_private_key
+from .base import Handler, TLSConnection, draw_ecdhe_private_key
 from .config import (
     EC_GROUPS,
     TLS12,
@@ -292,3 +294,12 @@ class ClientConnection(TLSConnection):
     def _forget_ephemeral(self) -> None:
         self._ephemeral = None
         self._key_exchange_result = None
+
+    HANDLERS: ClassVar[Mapping[HandshakeType, Handler]] = {
+        HandshakeType.SERVER_HELLO: _on_server_hello,
+        HandshakeType.CERTIFICATE: _on_certificate,
+        HandshakeType.SERVER_KEY_EXCHANGE: _on_server_key_exchange,
+        HandshakeType.CERTIFICATE_REQUEST: _on_certificate_request,
+        HandshakeType.SERVER_HELLO_DONE: _on_server_hello_done,
+        HandshakeType.FINISHED: _on_finished,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from secrets import token_bytes
 from typing import Any, ClassVar
 
@@ -17,6 +17,7 @@ from ..enums import (
     CipherSuite,
     ClientCertificateType,
     ECPointFormat,
+    HandshakeType,
     NamedGroup,
     SignatureScheme,
 )
@@ -44,7 +45,7 @@ from ..messages import (
     ServerHelloDone,
     ServerKeyExchange,
 )
-from .base import TLSConnection, code_name, draw_ecdhe_private_key
+from .base import Handler, TLSConnection, code_name, draw_ecdhe_private_key
 from .config import (
     DEFAULT_GROUPS,
     EC_GROUPS,
@@ -344,3 +345,11 @@ class ServerConnection(TLSConnection):
 
     def _forget_ephemeral(self) -> None:
         self._ephemeral = None
+
+    HANDLERS: ClassVar[Mapping[HandshakeType, Handler]] = {
+        HandshakeType.CLIENT_HELLO: _on_client_hello,
+        HandshakeType.CERTIFICATE: _on_certificate,
+        HandshakeType.CLIENT_KEY_EXCHANGE: _on_client_key_exchange,
+        HandshakeType.CERTIFICATE_VERIFY: _on_certificate_verify,
+        HandshakeType.FINISHED: _on_finished,
+    }
