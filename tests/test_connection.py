@@ -1916,3 +1916,50 @@ def test_a_client_certificate_curve_the_client_did_not_name_is_refused_by_a_defa
     )
     with pytest.raises(IllegalParameter, match="did not name"):
         server.receive_data(client.data_to_send())
+
+
+# -------------------------------------------------------------------------- parity rows without another test
+# (docs/openssl-parity.md names these tests)
+
+
+def test_a_client_hello_below_tls_1_2_is_protocol_version(server_credentials):
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    hello = ClientHello(
+        legacy_version=0x0302, random=bytes(32), cipher_suites=[CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256]
+    )
+    with pytest.raises(RemoteProtocolError, match=r"TLS 1\.2 only") as raised:
+        server.receive_data(Record(ContentType.HANDSHAKE, 0x0301, encode_handshake(hello)).encode())
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    assert alerts_in(server.data_to_send()) == [Alert(2, AlertDescription.PROTOCOL_VERSION)]
+
+
+def test_a_dh_group_below_minimum_dh_bits_is_handshake_failure(anchors, server_credentials):
+    client_fields = {
+        "cipher_suites": [CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+        "minimum_dh_bits": 3072,
+        "groups": [NamedGroup.FFDHE2048],
+    }
+    with pytest.raises(HandshakeFailure, match="2048 bits; at least 3072"):
+        handshake(anchors, server_credentials, client=client_fields)
+
+
+def test_a_certificate_that_does_not_fit_the_suite_is_illegal_parameter(anchors, server_credentials, ec_pki):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from httpslab.messages import Certificate, HandshakeReader
+
+    client, _, flight = _server_flight(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]},
+    )
+    ecdsa_chain = Certificate(
+        (ec_pki.server.public_bytes(Encoding.DER), ec_pki.intermediate.public_bytes(Encoding.DER))
+    )
+    messages = HandshakeReader().feed(b"".join(record.fragment for record in _records_of(flight)))
+    swapped = b"".join(
+        encode_handshake(ecdsa_chain) if kind == HandshakeType.CERTIFICATE else raw for kind, raw in messages
+    )
+    with pytest.raises(IllegalParameter, match="needs an RSA certificate") as raised:
+        client.receive_data(Record(ContentType.HANDSHAKE, 0x0303, swapped).encode())
+    assert raised.value.alert == AlertDescription.ILLEGAL_PARAMETER

@@ -16,7 +16,7 @@ place where errors are converted. :class:`Primitives` lets a lab plug in a learn
 for one primitive. The transcript keeps a copy of the session secrets unless
 ``TLSConfig.keep_secrets`` is False.
 
-Modules: :mod:`.events`, :mod:`.config`, :mod:`.tables`, :mod:`.policing`, :mod:`.base`
+Modules: :mod:`.events`, :mod:`.config`, :mod:`.tables`, :mod:`.policing`, :mod:`.certificates`, :mod:`.base`
 (what both roles share), :mod:`.client`, :mod:`.server`.
 """
 

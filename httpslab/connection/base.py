@@ -6,13 +6,11 @@ alert policing is :mod:`httpslab.connection.policing`.
 
 from __future__ import annotations
 
-import functools
 import hmac
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, NoReturn
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 
 from ..crypto import keyexchange, keyschedule
 from ..crypto.suites import SuiteInfo
@@ -27,7 +25,6 @@ from ..enums import (
 )
 from ..errors import (
     AlertReceived,
-    BadCertificate,
     CertificateError,
     DecryptError,
     HandshakeFailure,
@@ -66,7 +63,8 @@ from ..record import (
     fragment_data,
 )
 from ..transcript import Transcript
-from .config import TLS12, DirectionKeys, LiveSecrets, TLSConfig, is_ip_literal
+from .certificates import leaf_public_key, parse_certificates, rejection, verify_peer_chain
+from .config import TLS12, DirectionKeys, LiveSecrets, TLSConfig
 from .events import ApplicationData, ConnectionClosed, Event, HandshakeComplete, WarningAlertReceived
 from .policing import (
     CallerRecordProtection,
@@ -399,10 +397,7 @@ class TLSConnection:
             and self.state is not State.CONNECTED
             and len(raw) == 4
         ):
-            # RFC 5246 §7.4.1.1: "This message will be ignored by the client if the client is
-            # currently negotiating a session", and it is not in the handshake hash. OpenSSL 3.0
-            # (tls_get_message_header in ssl/statem/statem_lib.c) skips an empty one while the
-            # client is not in TLS_ST_OK; one with a body falls through to unexpected_message.
+            # Ignored while negotiating, and not hashed (RFC 5246 §7.4.1.1; docs/openssl-parity.md).
             self.transcript.add(
                 self.peer,
                 "handshake",
@@ -480,19 +475,14 @@ class TLSConnection:
             self._record_layer.count_warning_alert()
         if description == AlertDescription.CLOSE_NOTIFY:
             if self.state is not State.CONNECTED:
-                # A close_notify before the handshake completed ends it: OpenSSL 3.0's
-                # ssl3_read_bytes (ssl/record/rec_layer_s3.c) sets SSL_RECEIVED_SHUTDOWN and
-                # returns 0, the handshake fails, and nothing is sent back (its close_notify
-                # reply comes only from SSL_shutdown on a completed connection). The caller
-                # gets an error (no alert queued: AlertReceived), not a clean close.
+                # The handshake failed: an error, not a clean close, and no reply (RFC 5246 §7.2.1).
                 raise AlertReceived(
                     description,
                     int(alert.level),
                     message=f"the {self.peer} closed the connection (close_notify) during the "
                     f"handshake (state {self.state.name}); the handshake did not complete",
                 )
-            # RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its
-            # own and close down the connection immediately, discarding any pending writes."
+            # RFC 5246 §7.2.1: "the other party MUST respond with a close_notify alert of its own"
             if not self._record_layer.close_notify_sent:
                 self._send_alert(AlertLevel.WARNING, AlertDescription.CLOSE_NOTIFY)
                 self._record_layer.close_notify_sent = True
@@ -510,19 +500,10 @@ class TLSConnection:
             # A fatal alert ends the connection (RFC 5246 §7.2.2).
             raise AlertReceived(description, int(alert.level))
         elif description == AlertDescription.NO_RENEGOTIATION and self.state is not State.CONNECTED:
-            # OpenSSL 3.0 (ssl3_read_bytes, ssl/record/rec_layer_s3.c) answers a no_renegotiation
-            # warning with a fatal handshake_failure (SSL_R_NO_RENEGOTIATION) in every state.
-            # During a handshake httpslab does the same: the peer refused the negotiation under way.
+            # The peer refused the negotiation under way (RFC 5246 §7.2.2; as OpenSSL 3.0).
             raise HandshakeFailure(f"the {self.peer} refused the handshake with a no_renegotiation warning")
-        # A DELIBERATE DIFFERENCE from OpenSSL 3.0: once connected, a no_renegotiation warning
-        # falls through to here and is only reported, where OpenSSL sends a fatal
-        # handshake_failure (it assumes it asked to renegotiate). httpslab never asks to
-        # renegotiate, so a refusal refuses nothing and the connection goes on.
-        # Every *other* warning (RFC 5246 §7.2: the connection goes on) is reported as an event
-        # and otherwise ignored, during the handshake too, as OpenSSL 3.0 does in TLS 1.2
-        # ("We ignore any other warning alert in TLSv1.2 and below") — but not between the
-        # peer's ChangeCipherSpec and its Finished, where no alert gets this far
-        # (_refuse_record_between_change_cipher_spec_and_finished, as OpenSSL 3.0).
+        # A warning is reported and the connection goes on (RFC 5246 §7.2); once connected that
+        # includes no_renegotiation, since we never ask to renegotiate (a difference from OpenSSL).
         self._events.append(WarningAlertReceived(description))
 
     def _send_alert(self, level: AlertLevel, description: AlertDescription) -> None:
@@ -690,7 +671,7 @@ class TLSConnection:
         expected = self._verify_data(self.peer, transcript_before)
         if not hmac.compare_digest(expected, message.verify_data):
             # RFC 5246 §7.4.9: "Recipients of Finished messages MUST verify that the contents
-            # are correct." OpenSSL answers a wrong verify_data with decrypt_error.
+            # are correct." decrypt_error, as OpenSSL.
             raise DecryptError(
                 f"the {self.peer}'s Finished does not match: expected {expected.hex()}, "
                 f"got {message.verify_data.hex()} (the two sides derived different keys, "
@@ -712,68 +693,17 @@ class TLSConnection:
 
     # -- certificates ---------------------------------------------------------------
     def _parse_certificates(self, message: Certificate) -> list[x509.Certificate]:
-        certificates = []
-        for index, der in enumerate(message.certificate_list):
-            try:
-                certificates.append(_load_der_certificate(bytes(der)))
-            except ValueError as exc:
-                raise BadCertificate(
-                    f"certificate #{index} from the {self.peer} does not parse: {exc}"
-                ) from exc
-        return certificates
+        return parse_certificates(message, self.peer)
 
     def _leaf_public_key(self, leaf: x509.Certificate) -> Any:
-        """The public key of the peer's leaf; BadCertificate if it does not decode.
-
-        The DER of a certificate parses with its key still encoded: a key that is not on its
-        curve or not valid DER fails only here, and that is the peer's bad certificate.
-        """
-        try:
-            return leaf.public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise BadCertificate(
-                f"the public key of the {self.peer}'s certificate does not decode: {exc}"
-            ) from exc
+        return leaf_public_key(leaf, self.peer)
 
     def _verify_peer_chain(self, chain: list[x509.Certificate], purpose: str) -> None:
         if not self.config.verify:
             return
-        from ..pki.verify import verify_chain
-
-        anchors = list(self.config.trust_anchors)
-        name = self.config.server_name if purpose == "server" else None
-        ip = None
-        if name is not None and is_ip_literal(name):
-            ip, name = name.strip("[]"), None
-        report = verify_chain(
-            chain[0],
-            chain[1:],
-            anchors,
-            server_name=name,
-            ip_address=ip,
-            at=self.config.verify_time,
-            purpose=purpose,  # type: ignore[arg-type]
-        )
-        self.verification_report = report
+        report = self.verification_report = verify_peer_chain(self.config, chain, purpose)
         if not report.ok:
-            alert = report.alert or AlertDescription.BAD_CERTIFICATE
-            check = report.error
-            if check is None:  # pragma: no cover - a report that is not ok names its failed check
-                reason = report.summary()
-            else:
-                reason = f"at the '{check.name}' check: {check.explanation.rstrip('.')} ({check.rfc})"
-            raise BadCertificate(
-                f"the {self.peer}'s certificate was rejected {reason}; "
-                f"sending the fatal alert {alert.name.lower()}",
-                alert=alert,
-            )
-
-
-@functools.lru_cache(maxsize=64)
-def _load_der_certificate(der: bytes) -> x509.Certificate:
-    """Parse one DER certificate; a certificate is immutable, so the same server's chain is
-    parsed once and the object reused (every check on it still runs on every handshake)."""
-    return x509.load_der_x509_certificate(der)
+            raise rejection(report, self.peer)
 
 
 def code_name(value: Any) -> str:

@@ -134,7 +134,7 @@ class ClientConnection(TLSConnection):
         renegotiation_info = hello.renegotiation_info
         if renegotiation_info is None:
             if self.config.require_secure_renegotiation:
-                # RFC 5746 §4.1 lets a client refuse; OpenSSL 3 does (unsafe legacy renegotiation).
+                # RFC 5746 §4.1 lets a client refuse a server that may be open to renegotiation attacks.
                 raise HandshakeFailure(
                     "the server did not answer renegotiation_info (RFC 5746): it may be open to "
                     "renegotiation attacks, and OpenSSL 3 refuses such servers too"
@@ -148,7 +148,7 @@ class ClientConnection(TLSConnection):
         self.version = TLS12
         self.server_random = hello.random
         self.extended_master_secret = self.config.extended_master_secret and hello.extended_master_secret
-        # RFC 7366 §3: encrypt-then-MAC applies only to CBC suites (OpenSSL ignores it otherwise)
+        # RFC 7366 §3: encrypt-then-MAC applies only to CBC suites
         self.encrypt_then_mac = (
             self.config.encrypt_then_mac and hello.encrypt_then_mac and not self.suite.is_aead
         )
@@ -157,7 +157,7 @@ class ClientConnection(TLSConnection):
         secrets.cipher_suite = self.suite.suite
         secrets.extended_master_secret = self.extended_master_secret
         secrets.encrypt_then_mac = self.encrypt_then_mac
-        self._records.expected_version = int(TLS12)  # OpenSSL: first_packet = 0 once the hello was read
+        self._records.expected_version = int(TLS12)  # from now on every record (RFC 5246 Appendix E.1)
         return State.WAIT_CERTIFICATE
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
@@ -169,7 +169,7 @@ class ClientConnection(TLSConnection):
         public_key = self._leaf_public_key(chain[0])
         kind = key_kind(public_key)
         if kind != self.suite.authentication:
-            # OpenSSL: SSL_R_WRONG_CERTIFICATE_TYPE with illegal_parameter
+            # RFC 5246 §7.4.2: the certificate type MUST be appropriate for the suite
             raise IllegalParameter(
                 f"{self.suite.name} needs an {self.suite.authentication} certificate; the server sent "
                 f"{'an' if kind else 'a'} {kind or type(public_key).__name__} one"
@@ -224,10 +224,7 @@ class ClientConnection(TLSConnection):
     def _check_certificate_curve(self) -> None:
         """RFC 8422 §5.3: an ECDSA server key "MUST employ a curve supported by the client".
 
-        Checked, as OpenSSL 3.0's ``tls12_check_peer_sigalg`` (ssl/t1_lib.c) does, when the
-        ServerKeyExchange signed with that key arrives and before its signature is verified:
-        illegal_parameter (SSL_R_WRONG_CURVE). Without a supported_groups extension the client
-        named no curves (RFC 8422 §4), and there is nothing to check.
+        Checked with the ServerKeyExchange, before its signature (docs/openssl-parity.md).
         """
         key = self._server_public_key
         offered = self.config.groups

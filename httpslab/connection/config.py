@@ -39,19 +39,15 @@ __all__ = [
 TLS12 = ProtocolVersion.TLS1_2
 _PRIVATE_KEY_TYPES = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)
 
-#: Groups a client offers by default, in order (the brief of OpenSSL 3's default list).
+#: Groups a client offers by default, in order (the ones of OpenSSL 3's default list httpslab implements).
 DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.X25519,
     NamedGroup.SECP256R1,
     NamedGroup.FFDHE2048,
     NamedGroup.FFDHE3072,
 )
-#: OpenSSL 3.0's own default supported groups, in its order (``supported_groups_default`` in
-#: ssl/t1_lib.c; the GOST groups of that list need a GOST provider and are left out). httpslab's
-#: :data:`DEFAULT_GROUPS` is shorter because it implements fewer key exchanges, but where
-#: OpenSSL only *checks* a curve against its own list — the client's ECDSA certificate, in
-#: ``tls1_check_group_id(s, group, 1)`` — a server left with the default groups checks it
-#: against this list, so that it accepts what a default ``s_server -Verify`` accepts.
+#: OpenSSL 3.0's default groups (GOST left out): a server left at DEFAULT_GROUPS checks a client
+#: certificate's curve against these, to accept what a default OpenSSL server accepts (RFC 8422 §5.3).
 OPENSSL_DEFAULT_GROUPS: tuple[NamedGroup, ...] = (
     NamedGroup.X25519,
     NamedGroup.SECP256R1,
@@ -87,8 +83,7 @@ def certificate_curve_offered(key: object, groups: Sequence[NamedGroup | int] | 
     """RFC 8422 §5.3: is an ECDSA ``key`` on a curve named in ``groups`` (a supported_groups list)?
 
     True for a key that is not ECDSA, and when ``groups`` is None or empty (no extension:
-    RFC 8422 §4 lets the peer use any curve; OpenSSL's ``tls1_check_group_id`` reads an empty
-    list as no extension).
+    RFC 8422 §4 lets the peer use any curve).
     """
     if not groups or not isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
         return True

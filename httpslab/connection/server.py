@@ -82,7 +82,7 @@ class ServerConnection(TLSConnection):
     def _on_client_hello(self, hello: ClientHello, _: bytes) -> State:
         config = self.config
         if hello.legacy_version < TLS12:
-            # RFC 5246 Appendix E.1; OpenSSL answers protocol_version (SSL_R_UNSUPPORTED_PROTOCOL)
+            # RFC 5246 Appendix E.1: a server that cannot speak the client's version
             raise RemoteProtocolError(
                 f"the client offers at most {hello.legacy_version!r}; this server speaks TLS 1.2 only",
                 alert=AlertDescription.PROTOCOL_VERSION,
@@ -110,7 +110,7 @@ class ServerConnection(TLSConnection):
         self.client_random = hello.random
         self.server_random = self._random(32) or token_bytes(32)
         self.server_name = hello.server_name
-        self._records.expected_version = int(TLS12)  # OpenSSL: first_packet = 0 once the hello was read
+        self._records.expected_version = int(TLS12)  # from now on every record (RFC 5246 Appendix E.1)
         self.extended_master_secret = config.extended_master_secret and hello.extended_master_secret
         self.encrypt_then_mac = config.encrypt_then_mac and hello.encrypt_then_mac and not suite.is_aead
         secrets = self.transcript.secrets
@@ -154,13 +154,10 @@ class ServerConnection(TLSConnection):
     def _choose_suite(
         self, hello: ClientHello, peer_schemes: Sequence[SignatureScheme | int]
     ) -> tuple[SuiteInfo, Credential, SignatureScheme | None]:
-        """The server's first suite that the client offered and that it can serve (RFC 5246 §7.4.1.3).
+        """The server's first suite that the client offered and that it can complete (RFC 5246 §7.4.1.3).
 
-        As OpenSSL 3.0's ``ssl3_choose_cipher`` (ssl/s3_lib.c), a suite is skipped, not refused,
-        when it cannot be completed: a certificate on a curve the client did not name in
-        supported_groups (RFC 8422 §5.3; ``tls1_check_cert_param`` in ssl/t1_lib.c leaves it out
-        of the masks), no signature scheme in common, or no group for its key exchange
-        (``tls1_check_ec_tmp_key``). With no suite left: handshake_failure (SSL_R_NO_SHARED_CIPHER).
+        A suite is skipped when no certificate, signature scheme or group fits (RFC 8422 §5.3,
+        RFC 7919 §4); with none left, handshake_failure.
         """
         client_groups = hello.supported_groups
         for suite in self.config.cipher_suites:
@@ -171,7 +168,7 @@ class ServerConnection(TLSConnection):
                 if credential.authentication != info.authentication:
                     continue
                 if not certificate_curve_offered(credential.private_key, client_groups):
-                    continue  # RFC 8422 §5.3; OpenSSL: tls1_check_cert_param, no aECDSA in the masks
+                    continue  # RFC 8422 §5.3
                 scheme = None
                 if info.forward_secret:
                     scheme = choose_scheme(
@@ -247,8 +244,7 @@ class ServerConnection(TLSConnection):
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
         if not message.certificate_list:
             if self.config.require_client_certificate:
-                # OpenSSL 3 (TLS 1.2, SSL_VERIFY_FAIL_IF_NO_PEER_CERT): handshake_failure with
-                # SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE (TLS 1.3 would send certificate_required).
+                # RFC 5246 §7.4.6 lets the server end the handshake: handshake_failure in TLS 1.2
                 raise HandshakeFailure("the client did not send a certificate, and this server requires one")
             return State.WAIT_KEY_EXCHANGE
         chain = self._parse_certificates(message)
@@ -307,18 +303,8 @@ class ServerConnection(TLSConnection):
     def _check_client_certificate_curve(self) -> None:
         """The client's ECDSA key must be on a curve both sides name (RFC 8422 §5.1.1, §5.3).
 
-        As OpenSSL 3.0's server in ``tls12_check_peer_sigalg`` (ssl/t1_lib.c, "Check curve
-        matches extensions": ``tls1_check_group_id(s, group, 1)``), with the CertificateVerify
-        and before its signature: the curve must be in the client's supported_groups (when it
-        sent the extension) and in the server's own groups, else illegal_parameter
-        (SSL_R_WRONG_CURVE). TLS 1.2 does not tie the curve to the scheme's hash: a P-256 key may
-        sign with ecdsa_secp384r1_sha384, and OpenSSL accepts that too.
-
-        The server's own groups: a ``groups`` the caller configured is used as given; left at
-        :data:`DEFAULT_GROUPS` (or set to a list equal to it), the server checks against
-        :data:`OPENSSL_DEFAULT_GROUPS`, the list a default OpenSSL server checks against, which
-        also names P-384 and P-521 (httpslab's default only leaves out the groups it cannot use
-        for a key exchange; verifying an ECDSA signature on those curves needs no key exchange).
+        Checked with the CertificateVerify, before its signature. Default ``groups`` are checked
+        as :data:`OPENSSL_DEFAULT_GROUPS` (docs/openssl-parity.md).
         """
         assert self._client_hello is not None
         key = self._client_public_key
