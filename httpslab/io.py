@@ -220,13 +220,9 @@ def load_credential(
     return Credential(tuple(chain), key)
 
 
-def _with_trust_anchors(config: TLSConfig, cafile: str | os.PathLike[str] | None, role: str) -> TLSConfig:
-    """``config`` with the certificates of ``cafile`` (or the system's) added to its trust anchors.
-
-    Loaded only when the config verifies a peer: a client, or a server that asks for client certificates.
-    """
-    verifies = config.verify and (role == "client" or config.request_client_certificate)
-    if not verifies or (cafile is None and config.trust_anchors):
+def _with_client_trust_anchors(config: TLSConfig, cafile: str | os.PathLike[str] | None) -> TLSConfig:
+    """A server ``config`` that checks client certificates, with ``cafile`` (or the system's) loaded."""
+    if not (config.verify and config.request_client_certificate) or (cafile is None and config.trust_anchors):
         return config
     return dataclasses.replace(config, trust_anchors=load_trust_anchors(cafile, anchors=config.trust_anchors))
 
@@ -521,8 +517,10 @@ def connect(
     credentials = _credential(client_cert, client_key)
     if credentials:
         fields["credentials"] = credentials
+    anchors = config.trust_anchors if config is not None else ()
+    if verify and (cafile is not None or not anchors):  # one TLSConfig built, not two
+        fields["trust_anchors"] = load_trust_anchors(cafile, anchors=anchors)
     config = dataclasses.replace(config, **fields) if config is not None else TLSConfig(**fields)
-    config = _with_trust_anchors(config, cafile, "client")
     sock = loopback_connection(host, port, timeout)
     session = TLSSession(sock, ClientConnection(config))
     try:
@@ -603,7 +601,7 @@ class TLSServer:
         require_loopback(host, "listen on")
         if not config.credentials:
             raise LocalProtocolError("the server configuration has no certificate (TLSConfig.credentials)")
-        self.config = _with_trust_anchors(config, None, "server")
+        self.config = _with_client_trust_anchors(config, None)
         self.keylog = keylog
         self.timeout = timeout
         self.handshake_timeout = handshake_timeout
@@ -752,4 +750,4 @@ def server_config(
     credentials = [load_credential(Path(c), Path(k)) for c, k in zip(certfiles, keyfiles, strict=True)]
     fields.setdefault("cipher_suites", tuple(SUITES))
     cafile = fields.pop("cafile", None)
-    return _with_trust_anchors(TLSConfig(credentials=credentials, **fields), cafile, "server")
+    return _with_client_trust_anchors(TLSConfig(credentials=credentials, **fields), cafile)
