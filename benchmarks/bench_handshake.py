@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cryptography
 
+from httpslab.crypto.suites import parse_suite_name, suite_info
 from httpslab.io import connect
 from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
-from httpslab.suites import parse_suite_name, suite_info
 
 LOOPBACK = "127.0.0.1"
 HOST_NAME = "localhost"

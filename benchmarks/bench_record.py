@@ -58,9 +58,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from httpslab.crypto.suites import suite_info
 from httpslab.enums import CipherSuite
 from httpslab.record import RecordProtection
-from httpslab.suites import suite_info
 
 VERSION = 0x0303
 APPLICATION_DATA = 23

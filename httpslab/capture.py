@@ -19,10 +19,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .crypto.keyschedule import KeyBlock, key_block, transcript_hash, verify_data
+from .crypto.suites import SuiteInfo, suite_info
 from .enums import ContentType, HandshakeType
 from .errors import DecodeError, DecryptError, UnexpectedMessage
 from .keylog import KeyLog
-from .keyschedule import KeyBlock, key_block, transcript_hash, verify_data
 from .messages import (
     ClientHello,
     Finished,
@@ -33,7 +34,6 @@ from .messages import (
     decode_handshake,
 )
 from .record import Record, RecordProtection, split_records
-from .suites import SuiteInfo, suite_info
 
 __all__ = ["CapturedSession", "DecryptedRecord", "HandshakeEntry", "analyze_capture", "decrypt_capture"]
 

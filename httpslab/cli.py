@@ -33,17 +33,19 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from .connection import ClientConnection, ConnectionClosed, Credential, ServerConnection, TLSConfig
+from .connection import ClientConnection, ConnectionClosed, ServerConnection, TLSConfig
+from .crypto.suites import parse_suite_name
 from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError, TransportError
 from .io import (
     HANDSHAKE_TIMEOUT,
     TLSSession,
+    load_credential,
+    load_trust_anchors,
     loopback_connection,
     os_error_reason,
     require_loopback,
     server_config,
 )
-from .suites import parse_suite_name
 from .transcript import Transcript
 
 __all__ = [
@@ -257,17 +259,17 @@ def run_get(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.key and not args.cert:
         raise UsageError("--key needs --cert")
     try:
-        credentials = [Credential.load(args.cert, args.key or args.cert)] if args.cert else []
+        credentials = [load_credential(args.cert, args.key or args.cert)] if args.cert else []
+        trust_anchors = load_trust_anchors(args.cafile or None)  # the system's CA file without --cafile
     except TLSError as exc:
         print(f"{PROGRAM}: {_reason(exc)}", file=stderr)
         return EXIT_FAILURE
     fields: dict[str, object] = {
         "server_name": args.server_name or host,
         "credentials": credentials,
+        "trust_anchors": trust_anchors,
         "extended_master_secret": not args.no_ems,
     }
-    if args.cafile:
-        fields["cafile"] = args.cafile
     suites = _suites(args.cipher)
     if suites:
         fields["cipher_suites"] = suites

@@ -6,7 +6,9 @@
   client and hands the :class:`TLSSession` to a handler (what ``python -m httpslab serve``
   wraps).
 
-The drivers do no protocol work: they move bytes between the socket and the connection,
+This module and :mod:`httpslab.relay` are the only ones that touch sockets and files: the
+sans-I/O core gets trust anchors and credentials as loaded objects (:func:`load_trust_anchors`,
+:func:`load_credential`). The drivers do no protocol work: they move bytes between the socket and the connection,
 flush whatever the connection queued (a fatal alert included) before raising its error,
 and append the session's master secret to an NSS key log when asked (so that Wireshark
 can decrypt a capture of the session).
@@ -21,14 +23,21 @@ bytes from keeping a handshake going forever.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import functools
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .connection import (
     ApplicationData,
@@ -40,12 +49,19 @@ from .connection import (
     TLSConfig,
     TLSConnection,
 )
+from .connection.tables import State
+from .crypto.suites import SUITES
 from .enums import CipherSuite
-from .errors import HandshakeTimeout, KeyLogError, LocalProtocolError, TLSError, TransportError
+from .errors import (
+    CertificateError,
+    HandshakeTimeout,
+    KeyLogError,
+    LocalProtocolError,
+    TLSError,
+    TransportError,
+)
 from .keylog import KeyLog
 from .relay import RecordingRelay, is_loopback
-from .state import State
-from .suites import SUITES
 from .transcript import Transcript
 
 __all__ = [
@@ -56,6 +72,8 @@ __all__ = [
     "bound_socket",
     "connect",
     "echo_handler",
+    "load_credential",
+    "load_trust_anchors",
     "loopback_connection",
     "os_error_reason",
     "require_loopback",
@@ -164,6 +182,49 @@ def started_relay(relay: RecordingRelay) -> RecordingRelay:
 def os_error_reason(error: OSError) -> str:
     """What an OSError says, without its errno prefix (``Connection refused``, ``timed out``)."""
     return error.strerror or str(error) or type(error).__name__
+
+
+def load_trust_anchors(
+    cafile: str | os.PathLike[str] | None = None, *, anchors: Sequence[x509.Certificate] = ()
+) -> tuple[x509.Certificate, ...]:
+    """``anchors`` plus the certificates of the PEM file ``cafile`` (the system's CA file if neither is given)."""
+    if cafile is None and not anchors:
+        cafile = ssl.get_default_verify_paths().cafile
+    if cafile is None:
+        return tuple(anchors)
+    try:
+        status = os.stat(cafile)
+        loaded = _pem_certificates(os.fspath(cafile), status.st_mtime_ns, status.st_size)
+    except (OSError, ValueError) as exc:
+        raise CertificateError(f"cannot read trust anchors from {cafile}: {exc}") from exc
+    return (*anchors, *loaded)
+
+
+@functools.lru_cache(maxsize=8)
+def _pem_certificates(path: str, mtime_ns: int, size: int) -> tuple[x509.Certificate, ...]:
+    """The certificates of a PEM file, parsed once per version of the file (path, mtime, size)."""
+    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+
+
+def load_credential(
+    certfile: str | os.PathLike[str], keyfile: str | os.PathLike[str], password: bytes | None = None
+) -> Credential:
+    """A :class:`Credential` from a PEM chain (leaf first) and a PEM private key, as ``load_cert_chain``."""
+    try:
+        chain = x509.load_pem_x509_certificates(Path(certfile).read_bytes())
+        key = serialization.load_pem_private_key(Path(keyfile).read_bytes(), password=password)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CertificateError(f"cannot load {certfile} / {keyfile}: {exc}") from exc
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise CertificateError(f"{keyfile} holds a {type(key).__name__}; RSA or ECDSA expected")
+    return Credential(tuple(chain), key)
+
+
+def _with_client_trust_anchors(config: TLSConfig, cafile: str | os.PathLike[str] | None) -> TLSConfig:
+    """A server ``config`` that checks client certificates, with ``cafile`` (or the system's) loaded."""
+    if not (config.verify and config.request_client_certificate) or (cafile is None and config.trust_anchors):
+        return config
+    return dataclasses.replace(config, trust_anchors=load_trust_anchors(cafile, anchors=config.trust_anchors))
 
 
 class TLSSession:
@@ -414,7 +475,7 @@ def _credential(cert: str | os.PathLike[str] | None, key: str | os.PathLike[str]
         return []
     if cert is None:
         raise LocalProtocolError("client_key was given without client_cert")
-    return [Credential.load(cert, key if key is not None else cert)]
+    return [load_credential(cert, key if key is not None else cert)]
 
 
 def connect(
@@ -446,20 +507,19 @@ def connect(
     :class:`~httpslab.keylog.KeyLog`) receives the ``CLIENT_RANDOM`` line. ``config`` gives
     full control; the other keyword arguments then override its fields.
     """
-    import dataclasses
-
     require_loopback(host)
     fields: dict[str, Any] = {
         "server_name": server_name if server_name is not None else host,
         "verify": verify,
     }
-    if cafile is not None:
-        fields["cafile"] = cafile
     if cipher_suites is not None:
         fields["cipher_suites"] = tuple(cipher_suites)
     credentials = _credential(client_cert, client_key)
     if credentials:
         fields["credentials"] = credentials
+    anchors = config.trust_anchors if config is not None else ()
+    if verify and (cafile is not None or not anchors):  # one TLSConfig built, not two
+        fields["trust_anchors"] = load_trust_anchors(cafile, anchors=anchors)
     config = dataclasses.replace(config, **fields) if config is not None else TLSConfig(**fields)
     sock = loopback_connection(host, port, timeout)
     session = TLSSession(sock, ClientConnection(config))
@@ -541,7 +601,7 @@ class TLSServer:
         require_loopback(host, "listen on")
         if not config.credentials:
             raise LocalProtocolError("the server configuration has no certificate (TLSConfig.credentials)")
-        self.config = config
+        self.config = _with_client_trust_anchors(config, None)
         self.keylog = keylog
         self.timeout = timeout
         self.handshake_timeout = handshake_timeout
@@ -679,11 +739,15 @@ def server_config(
     keyfile: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     **fields: Any,
 ) -> TLSConfig:
-    """A server TLSConfig from PEM files (one or several chain/key pairs, e.g. RSA and ECDSA)."""
+    """A server TLSConfig from PEM files (one or several chain/key pairs, e.g. RSA and ECDSA).
+
+    ``cafile`` (a keyword) names the PEM file of the CAs that client certificates must chain to.
+    """
     certfiles = [certfile] if isinstance(certfile, str | os.PathLike) else list(certfile)
     keyfiles = [keyfile] if isinstance(keyfile, str | os.PathLike) else list(keyfile)
     if len(certfiles) != len(keyfiles):
         raise LocalProtocolError("give one key file per certificate file")
-    credentials = [Credential.load(Path(c), Path(k)) for c, k in zip(certfiles, keyfiles, strict=True)]
+    credentials = [load_credential(Path(c), Path(k)) for c, k in zip(certfiles, keyfiles, strict=True)]
     fields.setdefault("cipher_suites", tuple(SUITES))
-    return TLSConfig(credentials=credentials, **fields)
+    cafile = fields.pop("cafile", None)
+    return _with_client_trust_anchors(TLSConfig(credentials=credentials, **fields), cafile)

@@ -35,12 +35,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .connection import DirectionKeys, Primitives, TLSConfig
+from .crypto.keyexchange import DHGroup
+from .crypto.suites import parse_suite_name, suite_info
 from .errors import AlertReceived, LocalProtocolError, TLSError, translate_crypto_errors
-from .keyexchange import DHGroup
 from .openssl_peers import dh_parameters_file
 from .pki.ca import PemFiles
 from .pki.scenarios import demo_pki, scenario
-from .suites import parse_suite_name, suite_info
 from .transcript import Transcript
 
 __all__ = [

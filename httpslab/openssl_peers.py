@@ -35,12 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .crypto.suites import parse_suite_name, suite_info
 from .enums import CipherSuite, ContentType, HandshakeType
 from .errors import DecodeError, TLSError
 from .io import bound_socket, started_relay
 from .keylog import KeyLog
 from .relay import RecordingRelay, Tamper
-from .suites import parse_suite_name, suite_info
 
 __all__ = [
     "DH_GROUPS",
@@ -103,8 +103,8 @@ class OpenSSLPeerError(TLSError):
 # Finite-field DH groups
 # --------------------------------------------------------------------------------------
 def _dh_groups() -> dict[str, tuple[int, int]]:
-    """name -> (p, g) of the two 2048-bit groups, from :mod:`httpslab.keyexchange`."""
-    from .keyexchange import FFDHE2048, MODP2048
+    """name -> (p, g) of the two 2048-bit groups, from :mod:`httpslab.crypto.keyexchange`."""
+    from .crypto.keyexchange import FFDHE2048, MODP2048
 
     return {"ffdhe2048": (FFDHE2048.p, FFDHE2048.g), "modp2048": (MODP2048.p, MODP2048.g)}
 

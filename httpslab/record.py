@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from .crypto.suites import SuiteInfo, suite_info
 from .enums import AlertDescription, CipherSuite, ContentType
 from .errors import (
     BadRecordMac,
@@ -78,7 +79,6 @@ from .errors import (
     UnexpectedMessage,
     translate_crypto_errors,
 )
-from .suites import SuiteInfo, suite_info
 from .wire import Buffer
 
 __all__ = [

@@ -77,7 +77,7 @@ class Secrets:
     #: RFC 7627 §3: hash of the handshake messages through ClientKeyExchange (EMS only)
     session_hash: bytes | None = None
     master_secret: bytes | None = None
-    #: a :class:`httpslab.keyschedule.KeyBlock`
+    #: a :class:`httpslab.crypto.keyschedule.KeyBlock`
     key_block: Any = None
     encrypt_then_mac: bool = False
 

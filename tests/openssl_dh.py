@@ -21,7 +21,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from httpslab.keyexchange import DHGroup
+from httpslab.crypto.keyexchange import DHGroup
 from httpslab.openssl_peers import DH_GROUPS as PEER_DH_GROUPS
 from httpslab.openssl_peers import _der_integer, _der_length, dh_parameters_file
 

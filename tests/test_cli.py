@@ -553,6 +553,6 @@ def test_serve_answers_a_default_python_client_that_also_offers_tls13(server: Se
 
 
 def _iana_name(openssl_name: str) -> str:
-    from httpslab.suites import SUITES, suite_info
+    from httpslab.crypto.suites import SUITES, suite_info
 
     return next(s.name for s in SUITES if suite_info(s).openssl_name == openssl_name)

@@ -11,7 +11,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from httpslab import keyexchange, keyschedule
 from httpslab.connection import (
     ApplicationData,
     ClientConnection,
@@ -23,6 +22,9 @@ from httpslab.connection import (
     TLSConfig,
     WarningAlertReceived,
 )
+from httpslab.connection.tables import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
+from httpslab.crypto import keyexchange, keyschedule
+from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import (
     AlertDescription,
     CipherSuite,
@@ -58,8 +60,6 @@ from httpslab.messages import (
 )
 from httpslab.pki.ca import DemoPKI
 from httpslab.record import Record, RecordProtection, split_records
-from httpslab.state import CLIENT_TRANSITIONS, SERVER_TRANSITIONS, State, next_states
-from httpslab.suites import SUITES, suite_info
 
 # -------------------------------------------------------------------------- fixtures
 
@@ -840,11 +840,24 @@ def test_config_refuses_what_httpslab_does_not_implement(fields):
 
 
 def test_diagram_edges_come_from_the_table():
-    from httpslab.state import diagram_edges
+    from httpslab.connection.tables import diagram_edges
 
     edges = diagram_edges("server")
     assert len(edges) == sum(len(targets) for targets in SERVER_TRANSITIONS.values())
     assert (State.WAIT_KEY_EXCHANGE, "ClientKeyExchange", State.WAIT_CERTIFICATE_VERIFY) in edges
+
+
+@pytest.mark.parametrize(
+    ("connection_class", "table"),
+    [(ClientConnection, CLIENT_TRANSITIONS), (ServerConnection, SERVER_TRANSITIONS)],
+    ids=["client", "server"],
+)
+def test_every_handshake_message_in_the_table_has_a_handler(connection_class, table):
+    # once connected, a HelloRequest or ClientHello is refused (no_renegotiation) before any handler
+    expected = {
+        kind for (state, kind) in table if isinstance(kind, HandshakeType) and state is not State.CONNECTED
+    }
+    assert set(connection_class.HANDLERS) == expected
 
 
 # -------------------------------------------------------------------------- undecodable certificate keys
@@ -1903,3 +1916,50 @@ def test_a_client_certificate_curve_the_client_did_not_name_is_refused_by_a_defa
     )
     with pytest.raises(IllegalParameter, match="did not name"):
         server.receive_data(client.data_to_send())
+
+
+# -------------------------------------------------------------------------- parity rows without another test
+# (docs/openssl-parity.md names these tests)
+
+
+def test_a_client_hello_below_tls_1_2_is_protocol_version(server_credentials):
+    server = ServerConnection(TLSConfig(credentials=server_credentials))
+    hello = ClientHello(
+        legacy_version=0x0302, random=bytes(32), cipher_suites=[CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256]
+    )
+    with pytest.raises(RemoteProtocolError, match=r"TLS 1\.2 only") as raised:
+        server.receive_data(Record(ContentType.HANDSHAKE, 0x0301, encode_handshake(hello)).encode())
+    assert raised.value.alert == AlertDescription.PROTOCOL_VERSION
+    assert alerts_in(server.data_to_send()) == [Alert(2, AlertDescription.PROTOCOL_VERSION)]
+
+
+def test_a_dh_group_below_minimum_dh_bits_is_handshake_failure(anchors, server_credentials):
+    client_fields = {
+        "cipher_suites": [CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256],
+        "minimum_dh_bits": 3072,
+        "groups": [NamedGroup.FFDHE2048],
+    }
+    with pytest.raises(HandshakeFailure, match="2048 bits; at least 3072"):
+        handshake(anchors, server_credentials, client=client_fields)
+
+
+def test_a_certificate_that_does_not_fit_the_suite_is_illegal_parameter(anchors, server_credentials, ec_pki):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from httpslab.messages import Certificate, HandshakeReader
+
+    client, _, flight = _server_flight(
+        anchors,
+        server_credentials,
+        client={"cipher_suites": [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]},
+    )
+    ecdsa_chain = Certificate(
+        (ec_pki.server.public_bytes(Encoding.DER), ec_pki.intermediate.public_bytes(Encoding.DER))
+    )
+    messages = HandshakeReader().feed(b"".join(record.fragment for record in _records_of(flight)))
+    swapped = b"".join(
+        encode_handshake(ecdsa_chain) if kind == HandshakeType.CERTIFICATE else raw for kind, raw in messages
+    )
+    with pytest.raises(IllegalParameter, match="needs an RSA certificate") as raised:
+        client.receive_data(Record(ContentType.HANDSHAKE, 0x0303, swapped).encode())
+    assert raised.value.alert == AlertDescription.ILLEGAL_PARAMETER

@@ -18,13 +18,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from httpslab.connection import Credential, TLSConfig
+from httpslab.crypto.suites import parse_suite_name, suite_info
 from httpslab.enums import AlertDescription, CipherSuite
 from httpslab.errors import AlertReceived, BadCertificate, HandshakeFailure
 from httpslab.io import TLSServer, connect, echo_handler
 from httpslab.keylog import KeyLog
 from httpslab.openssl_peers import OP_NO_ENCRYPT_THEN_MAC, OP_NO_EXTENDED_MASTER_SECRET, dh_parameters_file
 from httpslab.pki.ca import DemoPKI, PemFiles
-from httpslab.suites import parse_suite_name, suite_info
 
 pytestmark = pytest.mark.interop
 

@@ -22,9 +22,9 @@ matplotlib.use("Agg")
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from httpslab.crypto.keyschedule import prf
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
 from httpslab.errors import BadRecordMac, CertificateError, TLSError, TransportError
-from httpslab.keyschedule import prf
 from httpslab.notebook import crypto_plots as cp
 from httpslab.notebook import crypto_widgets as cw
 
@@ -287,7 +287,7 @@ def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
 @pytest.mark.interop
 def test_cleartext_transcript_gives_the_session_hash_of_a_real_session() -> None:
     from httpslab.capture import analyze_capture
-    from httpslab.keyschedule import transcript_hash
+    from httpslab.crypto.keyschedule import transcript_hash
     from httpslab.openssl_peers import record_session
 
     session = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")

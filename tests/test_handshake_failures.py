@@ -52,7 +52,7 @@ from httpslab.errors import (
     RemoteProtocolError,
     TLSError,
 )
-from httpslab.io import TLSServer, TLSSession, connect, server_config
+from httpslab.io import TLSServer, TLSSession, connect, load_trust_anchors, server_config
 from httpslab.keylog import KeyLog
 from httpslab.messages import (
     ClientHello,
@@ -349,7 +349,9 @@ def httpslab_client(
     The session is built by hand (as :func:`httpslab.io.connect` does) so that its transcript,
     and the keys that open an encrypted alert, are at hand after a failed handshake.
     """
-    config = TLSConfig(server_name=server_name, cafile=ca_file, cipher_suites=suites)
+    config = TLSConfig(
+        server_name=server_name, trust_anchors=load_trust_anchors(ca_file), cipher_suites=suites
+    )
     connection = ClientConnection(config)
     with RecordingRelay(target, tamper=tamper) as relay:
         session = TLSSession(socket.create_connection(relay.address, timeout=timeout), connection)
@@ -812,7 +814,11 @@ def test_ecdsa_certificate_on_a_curve_the_client_did_not_offer_as_openssl_answer
                 timeout=TIMEOUT,
             )
             relay.wait_closed(TIMEOUT)  # the client's alert has reached the server
-        config = TLSConfig(server_name="localhost", cafile=ecdsa.ca_file, groups=[NamedGroup.X25519])
+        config = TLSConfig(
+            server_name="localhost",
+            trust_anchors=load_trust_anchors(ecdsa.ca_file),
+            groups=[NamedGroup.X25519],
+        )
         with RecordingRelay(server.address, tamper=_offer_p256_too) as relay:
             with pytest.raises(IllegalParameter, match="did not offer") as raised:
                 connect(*relay.address, config=config, timeout=TIMEOUT)

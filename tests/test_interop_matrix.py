@@ -52,6 +52,7 @@ import pytest
 
 from httpslab.capture import analyze_capture
 from httpslab.connection import ConnectionClosed, TLSConfig
+from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import AlertDescription, CipherSuite, ContentType
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
@@ -65,7 +66,6 @@ from httpslab.openssl_peers import (
 )
 from httpslab.pki import PemFiles, demo_pki
 from httpslab.relay import RecordingRelay
-from httpslab.suites import SUITES, suite_info
 
 pytestmark = pytest.mark.interop
 

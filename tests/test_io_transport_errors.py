@@ -28,7 +28,14 @@ from httpslab import io
 from httpslab.connection import ClientConnection, Credential, ServerConnection, TLSConfig
 from httpslab.enums import AlertDescription
 from httpslab.errors import KeyLogError, RemoteProtocolError, TransportError
-from httpslab.io import TLSServer, TLSSession, bound_socket, connect, loopback_connection
+from httpslab.io import (
+    TLSServer,
+    TLSSession,
+    bound_socket,
+    connect,
+    load_trust_anchors,
+    loopback_connection,
+)
 from httpslab.pki.ca import DemoPKI, PemFiles
 
 LOOPBACK = "127.0.0.1"
@@ -69,7 +76,8 @@ def session_pair(server_config: TLSConfig, files: PemFiles) -> Iterator[tuple[TL
     for sock in (client_socket, server_socket):
         sock.settimeout(5)
     client = TLSSession(
-        client_socket, ClientConnection(TLSConfig(server_name="localhost", cafile=files.ca_file))
+        client_socket,
+        ClientConnection(TLSConfig(server_name="localhost", trust_anchors=load_trust_anchors(files.ca_file))),
     )
     server = TLSSession(server_socket, ServerConnection(server_config))
     server_errors: list[BaseException] = []

@@ -1,4 +1,4 @@
-"""Tests for httpslab.keyexchange: RSA premaster (RFC 5246 §7.4.7.1), finite-field DH (RFC 5246
+"""Tests for httpslab.crypto.keyexchange: RSA premaster (RFC 5246 §7.4.7.1), finite-field DH (RFC 5246
 §8.1.2, RFC 7919, RFC 3526) and ECDHE (RFC 8422, RFC 7748).
 
 Known answers: tests/vectors/x25519 (RFC 7748 §5.2, §6.1), tests/vectors/ecdh (RFC 5903 §8.1),
@@ -33,9 +33,7 @@ from openssl_dh import (
 )
 from vectorfiles import VECTORS, load_records
 
-from httpslab.enums import NamedGroup
-from httpslab.errors import DecryptError, IllegalParameter, LocalProtocolError
-from httpslab.keyexchange import (
+from httpslab.crypto.keyexchange import (
     DH_GROUPS,
     FFDHE2048,
     FFDHE3072,
@@ -61,6 +59,8 @@ from httpslab.keyexchange import (
     rsa_textbook_decrypt,
     rsa_textbook_encrypt,
 )
+from httpslab.enums import NamedGroup
+from httpslab.errors import DecryptError, IllegalParameter, LocalProtocolError
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
 

@@ -1,4 +1,4 @@
-"""Tests for httpslab.keyschedule: the TLS 1.2 PRF (RFC 5246 §5), master secret (§8.1),
+"""Tests for httpslab.crypto.keyschedule: the TLS 1.2 PRF (RFC 5246 §5), master secret (§8.1),
 extended master secret (RFC 7627 §4), key block (§6.3) and Finished verify_data (§7.4.9).
 
 Known answers come from tests/vectors/prf/ (IETF TLS mailing list vectors). Everything built on
@@ -19,8 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from vectorfiles import VECTORS, load_records
 
-from httpslab.errors import LocalProtocolError, TLSError
-from httpslab.keyschedule import (
+from httpslab.crypto.keyschedule import (
     KeyBlock,
     TranscriptHash,
     extended_master_secret,
@@ -30,7 +29,8 @@ from httpslab.keyschedule import (
     transcript_hash,
     verify_data,
 )
-from httpslab.suites import SUITES
+from httpslab.crypto.suites import SUITES
+from httpslab.errors import LocalProtocolError, TLSError
 
 PRF_VECTORS = load_records(VECTORS / "prf" / "tls12-prf.txt")
 

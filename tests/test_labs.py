@@ -35,7 +35,7 @@ import nbformat
 import pytest
 from environment import interpreter_tool
 
-from httpslab import keyexchange, keyschedule
+from httpslab.crypto import keyexchange, keyschedule
 from httpslab.labs import compare_certificate_checks, run_real_handshake
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")

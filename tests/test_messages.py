@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openssl_dh import parameter_numbers
 
+from httpslab.crypto.suites import suite_info
 from httpslab.enums import (
     AlertDescription,
     AlertLevel,
@@ -72,7 +73,6 @@ from httpslab.messages import (
     encode_handshake,
     field_spans,
 )
-from httpslab.suites import suite_info
 
 VECTORS = Path(__file__).parent / "vectors" / "messages"
 HOSTNAME = "localhost"

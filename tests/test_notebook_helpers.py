@@ -16,6 +16,7 @@ import matplotlib
 import pytest
 
 from httpslab.capture import analyze_capture
+from httpslab.crypto.suites import suite_info
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, ProtocolVersion
 from httpslab.errors import LocalProtocolError, TLSError
 from httpslab.keylog import KeyLog
@@ -43,7 +44,6 @@ from httpslab.notebook.live import (
 )
 from httpslab.openssl_peers import RecordedSession, record_session
 from httpslab.record import RecordProtection
-from httpslab.suites import suite_info
 from httpslab.transcript import Transcript
 
 SUITE = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"

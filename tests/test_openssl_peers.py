@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from httpslab import openssl_peers
+from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import CipherSuite, ExtensionType, HandshakeType
 from httpslab.errors import LocalProtocolError
 from httpslab.keylog import KeyLog
@@ -36,7 +37,6 @@ from httpslab.openssl_peers import (
 )
 from httpslab.pki import demo_pki
 from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay
-from httpslab.suites import SUITES, suite_info
 
 pytestmark = pytest.mark.interop
 

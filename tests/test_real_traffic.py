@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 
 from httpslab import decrypt_capture
 from httpslab.capture import CapturedSession, analyze_capture
+from httpslab.crypto.keyexchange import FFDHE2048, MODP2048, rsa_decrypt_premaster
+from httpslab.crypto.keyschedule import extended_master_secret, master_secret, transcript_hash, verify_data
+from httpslab.crypto.suites import SUITES, SuiteInfo
 from httpslab.enums import ContentType, HandshakeType, NamedGroup
 from httpslab.errors import BadRecordMac, KeyLogError, TLSError
-from httpslab.keyexchange import FFDHE2048, MODP2048, rsa_decrypt_premaster
-from httpslab.keyschedule import extended_master_secret, master_secret, transcript_hash, verify_data
 from httpslab.messages import ClientKeyExchange, ServerDHParams, ServerECDHParams, encode_handshake
 from httpslab.openssl_peers import RecordedSession, record_session
 from httpslab.record import RecordProtection, split_records
-from httpslab.suites import SUITES, SuiteInfo
 
 pytestmark = pytest.mark.interop
 

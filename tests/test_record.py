@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from httpslab.crypto.keyschedule import key_block
+from httpslab.crypto.suites import SUITES, SuiteInfo, suite_info
 from httpslab.enums import AlertDescription, CipherSuite, ContentType
 from httpslab.errors import (
     BadRecordMac,
@@ -31,7 +33,6 @@ from httpslab.errors import (
     TLSError,
     UnexpectedMessage,
 )
-from httpslab.keyschedule import key_block
 from httpslab.record import (
     MAX_CIPHERTEXT_LENGTH,
     MAX_PLAINTEXT_LENGTH,
@@ -44,7 +45,6 @@ from httpslab.record import (
     push_record,
     split_records,
 )
-from httpslab.suites import SUITES, SuiteInfo, suite_info
 from httpslab.wire import Buffer
 
 TLS12 = 0x0303

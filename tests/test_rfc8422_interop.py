@@ -27,14 +27,14 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, Credential, TLSConfig
+from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, TLSConfig
+from httpslab.crypto.suites import parse_suite_name
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
-from httpslab.io import TLSServer, connect, server_config
+from httpslab.io import TLSServer, connect, load_credential, server_config
 from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
 from httpslab.pki import demo_pki
 from httpslab.pki.ca import PemFiles, cert_to_pem, key_to_pem
-from httpslab.suites import parse_suite_name
 
 pytestmark = pytest.mark.interop
 
@@ -173,7 +173,7 @@ def _mutual_tls_outcome(address: tuple[str, int], client_files: PemFiles, option
     The server's certificate is the self-signed demo one, not checked here (``verify=False``):
     what is tested is the server's check of the client's certificate.
     """
-    credential = Credential.load(client_files.client_chain_file, client_files.client_key_file)
+    credential = load_credential(client_files.client_chain_file, client_files.client_key_file)
     config = TLSConfig(cipher_suites=[RSA_SUITE], credentials=[credential], **options)
     try:
         session = connect(*address, config=config, verify=False, timeout=TIMEOUT)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from httpslab.connection import ApplicationData, ConnectionClosed, Credential, Primitives, TLSConfig
+from httpslab.crypto.keyschedule import prf
 from httpslab.enums import ContentType
 from httpslab.errors import LocalProtocolError, TLSError
 from httpslab.io import TLSServer, TLSSession, connect
 from httpslab.keylog import KeyLog
-from httpslab.keyschedule import prf
 from httpslab.pki.ca import DemoPKI
 
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB: several records and several socket reads

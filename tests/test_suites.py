@@ -6,9 +6,9 @@ import ssl
 
 import pytest
 
+from httpslab.crypto.suites import SUITES, openssl_cipher_string, parse_suite_name, suite_info
 from httpslab.enums import CipherSuite
 from httpslab.errors import LocalProtocolError
-from httpslab.suites import SUITES, openssl_cipher_string, parse_suite_name, suite_info
 
 # The suites the foundation issue names explicitly.
 REQUIRED = [

@@ -2,8 +2,8 @@
 
 Every function takes ``ax=None`` (a new small figure is made when it is None), draws with
 matplotlib (the Agg backend is enough) and returns the Axes. Nothing here computes
-cryptography: the numbers come from :mod:`httpslab.keyschedule`, :mod:`httpslab.record` and
-:mod:`httpslab.keyexchange` through :mod:`httpslab.notebook.crypto_widgets`.
+cryptography: the numbers come from :mod:`httpslab.crypto.keyschedule`, :mod:`httpslab.record` and
+:mod:`httpslab.crypto.keyexchange` through :mod:`httpslab.notebook.crypto_widgets`.
 
 - :func:`draw_avalanche` — bits changed per derived key after a small input change (RFC 5246 §5
   PRF: a good PRF changes about half of the output bits);

@@ -16,7 +16,7 @@ the same) and encoded to PNG straight from the Agg canvas. ``benchmarks/bench_wi
 measures exactly that path (target: under 100 ms per update, issue 5).
 
 The cryptography is the library's: :mod:`httpslab.pki` (RFC 5280 / RFC 9525 checks),
-:mod:`httpslab.keyexchange` (RFC 5246 §7.4.7.1, §8.1.2), :mod:`httpslab.keyschedule`
+:mod:`httpslab.crypto.keyexchange` (RFC 5246 §7.4.7.1, §8.1.2), :mod:`httpslab.crypto.keyschedule`
 (RFC 5246 §5, §6.3, §8.1; RFC 7627), :mod:`httpslab.record` (RFC 5246 §6.2.3, RFC 5288,
 RFC 7905, RFC 7366). The toy RSA and toy DH widgets use Python integers on purpose: their
 numbers are small enough to follow by hand, and are labelled insecure.
@@ -40,13 +40,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..crypto.keyexchange import dh_public, dh_shared_secret, group_from_params
+from ..crypto.keyschedule import key_block, master_secret
+from ..crypto.suites import SuiteInfo, suite_info
 from ..enums import CipherSuite, ContentType, HandshakeType
 from ..errors import TLSError, TransportError
-from ..keyexchange import dh_public, dh_shared_secret, group_from_params
-from ..keyschedule import key_block, master_secret
 from ..messages import Alert, decode_alert
 from ..record import RecordProtection, SealedRecord
-from ..suites import SuiteInfo, suite_info
 
 if TYPE_CHECKING:
     import ipywidgets

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..capture import CapturedSession
+from ..crypto.keyschedule import transcript_hash, verify_data
+from ..crypto.suites import parse_suite_name
 from ..enums import ContentType, HandshakeType
 from ..errors import LocalProtocolError, TLSError
-from ..keyschedule import transcript_hash, verify_data
-from ..suites import parse_suite_name
 from .live import VERSIONS, HelloProbe, LiveSession, hello_probe, https_get
 
 __all__ = [
@@ -152,8 +152,8 @@ def hello_update(
     the server. Raises LocalProtocolError when nothing is offered (RFC 5246 §7.4.1.2 needs
     at least one suite; a TLS 1.2 hello names one version, the highest it supports).
     """
+    from ..crypto.suites import suite_info
     from ..openssl_peers import openssl_s_server
-    from ..suites import suite_info
 
     if not suites:
         raise LocalProtocolError("tick at least one cipher suite: a ClientHello must offer one")

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..connection import ClientConnection, Credential, TLSConfig
+from ..connection import ClientConnection, TLSConfig
+from ..crypto.suites import parse_suite_name, suite_info
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
 from ..errors import DecodeError, HandshakeTimeout, LocalProtocolError, TLSError, TransportError
 from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
 from ..record import Record, split_records
 from ..relay import RecordingRelay
-from ..suites import parse_suite_name, suite_info
 
 __all__ = [
     "HelloProbe",
@@ -203,7 +203,14 @@ def https_get(
     relay's own port, :class:`~httpslab.relay.RelayError`), naming the socket, with the
     OSError as ``__cause__``; there is no session to report it in.
     """
-    from ..io import HANDSHAKE_TIMEOUT, TLSSession, bound_socket, started_relay
+    from ..io import (
+        HANDSHAKE_TIMEOUT,
+        TLSSession,
+        bound_socket,
+        load_credential,
+        load_trust_anchors,
+        started_relay,
+    )
 
     offered = [suite] if isinstance(suite, str | int) else list(suite)
     if not offered:
@@ -270,10 +277,10 @@ def https_get(
             thread.start()
             config = TLSConfig(
                 server_name=SERVER_NAME,
-                cafile=files.ca_file,
+                trust_anchors=load_trust_anchors(files.ca_file),
                 cipher_suites=suites,
                 credentials=(
-                    [Credential.load(files.client_chain_file, files.client_key_file)] if client_cert else []
+                    [load_credential(files.client_chain_file, files.client_key_file)] if client_cert else []
                 ),
                 random=seeded_random(seed) if seed is not None else None,
             )

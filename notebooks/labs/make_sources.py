@@ -97,7 +97,7 @@ LAB1 = [
         import hashlib
         import hmac
 
-        from httpslab import keyschedule
+        from httpslab.crypto import keyschedule
         from httpslab.labs import run_real_handshake
         """,
         SETUP_HELPERS,
@@ -252,7 +252,7 @@ LAB1 = [
         assert pieces["client_write_iv"] == bytes(range(32, 36))
         ### BEGIN HIDDEN TESTS
         from httpslab.enums import CipherSuite
-        from httpslab.suites import suite_info
+        from httpslab.crypto.suites import suite_info
 
         master = b"m" * 48
         for suite in (CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256):
@@ -322,7 +322,7 @@ LAB2 = [
 
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        from httpslab.keyexchange import PaddingError
+        from httpslab.crypto.keyexchange import PaddingError
         from httpslab.labs import run_real_handshake
         from httpslab.pki import demo_key
         """,
@@ -567,7 +567,7 @@ LAB3 = [
         import builtins
 
         from httpslab.errors import IllegalParameter
-        from httpslab.keyexchange import FFDHE2048
+        from httpslab.crypto.keyexchange import FFDHE2048
         from httpslab.labs import run_real_handshake
         """,
         SETUP_HELPERS,
@@ -696,7 +696,7 @@ LAB3 = [
         assert dh_shared_secret(23, 6, 19) == b"\\x02"
         expect_error(IllegalParameter, dh_shared_secret, 23, 6, 22)
         ### BEGIN HIDDEN TESTS
-        from httpslab import keyexchange
+        from httpslab.crypto import keyexchange
 
         p = FFDHE2048.p
         peer = pow(FFDHE2048.g, 0xC0FFEE, p)

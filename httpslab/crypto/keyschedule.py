@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .enums import CipherSuite
-from .errors import LocalProtocolError
+from ..enums import CipherSuite
+from ..errors import LocalProtocolError
 from .suites import SuiteInfo, suite_info
 
 __all__ = [

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .enums import CipherSuite
-from .errors import LocalProtocolError
+from ..enums import CipherSuite
+from ..errors import LocalProtocolError
 
 __all__ = [
     "SUITES",

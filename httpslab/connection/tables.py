@@ -40,8 +40,8 @@ import enum
 from collections.abc import Mapping
 from typing import Literal
 
-from .enums import ContentType, HandshakeType
-from .errors import UnexpectedMessage
+from ..enums import ContentType, HandshakeType
+from ..errors import UnexpectedMessage
 
 __all__ = [
     "CLIENT_TRANSITIONS",

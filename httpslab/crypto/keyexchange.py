@@ -28,8 +28,8 @@ from typing import Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x448, x25519
 
-from .enums import NamedGroup
-from .errors import DecryptError, IllegalParameter, LocalProtocolError
+from ..enums import NamedGroup
+from ..errors import DecryptError, IllegalParameter, LocalProtocolError
 
 __all__ = [
     "DH_GROUPS",
