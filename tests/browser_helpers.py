@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from httpslab.lab import jupyterlab_command
+from httpslab.launch import jupyterlab_command
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -125,7 +125,7 @@ class JupyterLabServer:
 
     def start(self, timeout: float = 120.0) -> None:
         settings = self._write_settings()
-        # the same JupyterLab command line as the README's launcher (python -m httpslab.lab) ...
+        # the same JupyterLab command line as the README's launcher (python -m httpslab.launch) ...
         command = jupyterlab_command(
             self.root_dir,
             self.port,

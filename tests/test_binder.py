@@ -322,7 +322,7 @@ def test_readme_test_command_installs_the_browser_extra_and_runs_pytest() -> Non
 def test_readme_first_command_opens_jupyterlab_through_the_launcher() -> None:
     first = fenced_block_after("## Two commands")
     assert '.venv/bin/pip install -e ".[notebook]"' in first
-    assert first.endswith(".venv/bin/python -m httpslab.lab")
+    assert first.endswith(".venv/bin/python -m httpslab.launch")
 
 
 def test_readme_lists_every_notebook_with_a_binder_badge() -> None:

@@ -8,7 +8,7 @@ solutions, the unmodified release, a submission with one planted bug, one that l
 and one that fails at import time. Scores are read from nbgrader's gradebook, never from
 printed output.
 
-The helpers of :mod:`httpslab.labs` (a learner's function in a real handshake with
+The helpers of :mod:`httpslab.grading` (a learner's function in a real handshake with
 OpenSSL) are tested directly at the end.
 """
 
@@ -36,7 +36,7 @@ import pytest
 from environment import interpreter_tool
 
 from httpslab.crypto import keyexchange, keyschedule
-from httpslab.labs import compare_certificate_checks, run_real_handshake
+from httpslab.grading import compare_certificate_checks, run_real_handshake
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
@@ -516,7 +516,7 @@ def test_feedback_is_generated_from_the_gradebook(course: Course) -> None:
     assert f"Score: {expected:.1f} / {sum(_points(lab).values()):.1f}" in html.replace("\n", " ")
 
 
-# ------------------------------------------------------------------ httpslab.labs directly
+# ------------------------------------------------------------------ httpslab.grading directly
 def test_run_real_handshake_with_correct_functions_is_accepted_by_openssl() -> None:
     report = run_real_handshake(
         prf=lambda secret, label, seed, length: keyschedule.prf(secret, label, seed, length, "sha256"),

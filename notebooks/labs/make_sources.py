@@ -98,7 +98,7 @@ LAB1 = [
         import hmac
 
         from httpslab.crypto import keyschedule
-        from httpslab.labs import run_real_handshake
+        from httpslab.grading import run_real_handshake
         """,
         SETUP_HELPERS,
     ),
@@ -323,7 +323,7 @@ LAB2 = [
         from cryptography.hazmat.primitives.asymmetric import padding
 
         from httpslab.crypto.keyexchange import PaddingError
-        from httpslab.labs import run_real_handshake
+        from httpslab.grading import run_real_handshake
         from httpslab.pki import demo_key
         """,
         SETUP_HELPERS,
@@ -568,7 +568,7 @@ LAB3 = [
 
         from httpslab.errors import IllegalParameter
         from httpslab.crypto.keyexchange import FFDHE2048
-        from httpslab.labs import run_real_handshake
+        from httpslab.grading import run_real_handshake
         """,
         SETUP_HELPERS,
     ),
@@ -765,7 +765,7 @@ LAB4 = [
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         from httpslab.errors import BadRecordMac
-        from httpslab.labs import run_real_handshake
+        from httpslab.grading import run_real_handshake
         """,
         SETUP_HELPERS,
     ),
@@ -960,7 +960,7 @@ LAB5 = [
 
         from cryptography import x509
 
-        from httpslab.labs import compare_certificate_checks
+        from httpslab.grading import compare_certificate_checks
         from httpslab.pki import scenario
         """,
         SETUP_HELPERS,

@@ -1,4 +1,4 @@
-"""The JupyterLab launcher (``python -m httpslab.lab``): busy ports, missing packages, root, a real start."""
+"""The JupyterLab launcher (``python -m httpslab.launch``): busy ports, missing packages, root, a real start."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from httpslab import lab
+from httpslab import launch
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,12 +33,12 @@ def busy_port() -> Iterator[int]:
 
 def run_main(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    status = lab.main(list(argv), out=out, err=err)
+    status = launch.main(list(argv), out=out, err=err)
     return status, out.getvalue(), err.getvalue()
 
 
 def test_port_is_free_sees_a_listening_socket(busy_port: int) -> None:
-    assert not lab.port_is_free(busy_port)
+    assert not launch.port_is_free(busy_port)
 
 
 def test_explicit_busy_port_is_a_clear_error(busy_port: int) -> None:
@@ -50,8 +50,8 @@ def test_explicit_busy_port_is_a_clear_error(busy_port: int) -> None:
 
 def test_busy_default_port_moves_to_a_free_one_and_says_so(busy_port: int) -> None:
     note = io.StringIO()
-    chosen = lab.choose_port(None, default=busy_port, out=note)
-    assert chosen != busy_port and lab.port_is_free(chosen)
+    chosen = launch.choose_port(None, default=busy_port, out=note)
+    assert chosen != busy_port and launch.port_is_free(chosen)
     assert f"port {busy_port} is busy" in note.getvalue() and str(chosen) in note.getvalue()
 
 
@@ -59,7 +59,7 @@ def test_port_zero_means_any_free_port() -> None:
     status, out, _ = run_main("--port", "0", "--dry-run", "--no-browser")
     assert status == 0
     port = int(re.search(r"--ServerApp\.port=(\d+)", out).group(1))
-    assert port != 0 and lab.port_is_free(port)
+    assert port != 0 and launch.port_is_free(port)
 
 
 def test_port_out_of_range_is_refused() -> None:
@@ -68,18 +68,18 @@ def test_port_out_of_range_is_refused() -> None:
 
 
 def test_command_serves_the_notebooks_on_loopback_only(tmp_path: Path) -> None:
-    (tmp_path / lab.FIRST_NOTEBOOK).write_text("{}")
-    command = lab.jupyterlab_command(tmp_path, 9999, open_browser=False, as_root=False, python="py")
+    (tmp_path / launch.FIRST_NOTEBOOK).write_text("{}")
+    command = launch.jupyterlab_command(tmp_path, 9999, open_browser=False, as_root=False, python="py")
     assert command[:3] == ["py", "-m", "jupyterlab"]
     assert "--ServerApp.ip=127.0.0.1" in command and "--ServerApp.port=9999" in command
     assert "--ServerApp.port_retries=0" in command  # never silently move to another port
     assert f"--ServerApp.root_dir={tmp_path}" in command
     assert "--no-browser" in command and "--allow-root" not in command
-    assert command[-1] == str(tmp_path / lab.FIRST_NOTEBOOK)
+    assert command[-1] == str(tmp_path / launch.FIRST_NOTEBOOK)
 
 
 def test_root_gets_allow_root_and_a_missing_first_notebook_opens_the_tree(tmp_path: Path) -> None:
-    command = lab.jupyterlab_command(tmp_path, 9999, as_root=True, python="py")
+    command = launch.jupyterlab_command(tmp_path, 9999, as_root=True, python="py")
     assert "--allow-root" in command and "--no-browser" not in command
     assert not command[-1].endswith(".ipynb")
 
@@ -90,11 +90,11 @@ def test_a_notebooks_path_that_is_not_a_folder_is_a_clear_error(tmp_path: Path) 
 
 
 def test_from_another_folder_it_falls_back_to_the_notebooks_beside_the_package(tmp_path: Path) -> None:
-    assert lab.find_notebooks_dir(cwd=tmp_path) == (REPO / "notebooks").resolve()
+    assert launch.find_notebooks_dir(cwd=tmp_path) == (REPO / "notebooks").resolve()
 
 
 def test_notebooks_folder_is_found_from_the_repository_root() -> None:
-    assert lab.find_notebooks_dir(cwd=REPO) == (REPO / "notebooks").resolve()
+    assert launch.find_notebooks_dir(cwd=REPO) == (REPO / "notebooks").resolve()
 
 
 HIDE_JUPYTERLAB = """
@@ -105,7 +105,7 @@ class HideJupyterLab:
             raise ModuleNotFoundError(name)
         return None
 sys.meta_path.insert(0, HideJupyterLab())
-from httpslab.lab import main
+from httpslab.launch import main
 sys.exit(main(['--dry-run', '--no-browser']))
 """
 
@@ -143,7 +143,7 @@ def test_the_launcher_really_starts_jupyterlab_on_loopback() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("JUPYTER_TOKEN", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "httpslab.lab", "--port", "0", "--no-browser"],
+        [sys.executable, "-m", "httpslab.launch", "--port", "0", "--no-browser"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

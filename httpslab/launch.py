@@ -1,4 +1,4 @@
-"""``python -m httpslab.lab``: open JupyterLab on the httpslab notebooks, with clear messages.
+"""``python -m httpslab.launch``: open JupyterLab on the httpslab notebooks, with clear messages.
 
 The README's first command ends with this launcher rather than a bare ``jupyter lab`` so that
 the usual first-run problems come with a sentence that says what to do:
@@ -105,7 +105,7 @@ def choose_port(requested: int | None, *, default: int = DEFAULT_PORT, out: Text
             return default
         port = _any_free_port()
         if out is not None:
-            print(f"httpslab.lab: port {default} is busy (another Jupyter?); using port {port}", file=out)
+            print(f"httpslab.launch: port {default} is busy (another Jupyter?); using port {port}", file=out)
         return port
     if requested == 0:
         return _any_free_port()
@@ -179,7 +179,7 @@ def url_to_open(notebooks_dir: Path, port: int, token: str, notebook: str | None
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m httpslab.lab",
+        prog="python -m httpslab.launch",
         description="Open JupyterLab on the httpslab notebooks (on 127.0.0.1).",
         epilog="Arguments after -- go to JupyterLab unchanged.",
     )
@@ -222,11 +222,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         notebooks_dir = find_notebooks_dir(args.notebooks)
         port = choose_port(args.port, out=out)
     except LaunchError as exc:
-        print(f"httpslab.lab: {exc}", file=err)
+        print(f"httpslab.launch: {exc}", file=err)
         return EXIT_CANNOT_START
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if as_root:
-        print("httpslab.lab: running as root (a container?), so JupyterLab gets --allow-root", file=out)
+        print("httpslab.launch: running as root (a container?), so JupyterLab gets --allow-root", file=out)
     command = jupyterlab_command(
         notebooks_dir,
         port,
@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     )
     # JupyterLab reads its token from JUPYTER_TOKEN; an empty one would switch the login off
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
-    print(f"httpslab.lab: serving {notebooks_dir} on {HOST}:{port}; open this URL in your browser:", file=out)
+    print(f"httpslab.launch: serving {notebooks_dir} on {HOST}:{port}; open this URL in your browser:", file=out)
     print(f"    {url_to_open(notebooks_dir, port, token, args.notebook)}", file=out)
     if args.dry_run:
         print(" ".join(command), file=out)
