@@ -53,7 +53,7 @@ def measure(update: Callable[[], object], runs: int) -> tuple[float, float, floa
 def handshake_widget_cases() -> list[Case]:
     from httpslab.capture import analyze_capture
     from httpslab.notebook import handshake_widgets as hw
-    from httpslab.openssl_peers import record_session
+    from httpslab.peers.openssl import record_session
 
     recorded = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     captured = analyze_capture(recorded.client_to_server, recorded.server_to_client, recorded.keylog)

@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from httpslab.capture import cleartext_alerts, cleartext_handshake_transcript
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
 from httpslab.errors import BadRecordMac, CertificateError, TLSError, TransportError
 from httpslab.keyschedule import prf
@@ -279,7 +280,7 @@ def test_record_byte_locator_counts_from_the_end() -> None:
 
 def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
     stream = _record(21, b"\x02\x33") + _record(20, b"\x01") + _record(21, b"\x99\x99")
-    alerts = cw.cleartext_alerts(stream)
+    alerts = cleartext_alerts(stream)
     assert [alert.description for alert in alerts] == [AlertDescription.DECRYPT_ERROR]
 
 
@@ -288,19 +289,20 @@ def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
 def test_cleartext_transcript_gives_the_session_hash_of_a_real_session() -> None:
     from httpslab.capture import analyze_capture
     from httpslab.keyschedule import transcript_hash
-    from httpslab.openssl_peers import record_session
+    from httpslab.peers.openssl import record_session
 
     session = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     capture = analyze_capture(session.client_to_server, session.server_to_client, session.keylog)
-    transcript = cw.cleartext_handshake_transcript(session.client_to_server, session.server_to_client)
+    transcript = cleartext_handshake_transcript(session.client_to_server, session.server_to_client)
     assert transcript_hash(transcript) == capture.session_hash()
     with pytest.raises(TLSError):
-        cw.cleartext_handshake_transcript(session.server_to_client, session.client_to_server)
+        cleartext_handshake_transcript(session.server_to_client, session.client_to_server)
 
 
 @pytest.mark.interop
 def test_openssl_client_sends_decrypt_error_for_a_flipped_signed_point() -> None:
-    from httpslab.openssl_peers import OpenSSLPeerError, record_session
+    from httpslab.errors import OpenSSLPeerError
+    from httpslab.peers.openssl import record_session
 
     tamper = cw.StreamTamper(
         "server_to_client", cw.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 10)
@@ -308,7 +310,7 @@ def test_openssl_client_sends_decrypt_error_for_a_flipped_signed_point() -> None
     with pytest.raises(OpenSSLPeerError):
         record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", tamper=tamper, timeout=5)
     assert tamper.flipped_at is not None
-    alerts = cw.cleartext_alerts(bytes(tamper.seen["client_to_server"]))
+    alerts = cleartext_alerts(bytes(tamper.seen["client_to_server"]))
     assert alerts and alerts[0].description == AlertDescription.DECRYPT_ERROR
 
 
@@ -609,7 +611,7 @@ def test_connect_to_demo_server_reports_a_hang_up_during_the_handshake_as_a_tran
 ) -> None:
     # the TCP stream ends with no alert: a transport failure, not an OpenSSL peer that failed
     from httpslab import relay
-    from httpslab.openssl_peers import OpenSSLPeerError
+    from httpslab.errors import OpenSSLPeerError
 
     monkeypatch.setattr(relay, "RecordingRelay", type("Relay", (_RelayThatHangsUp,), {"reset": reset}))
     with pytest.raises(TransportError) as info:

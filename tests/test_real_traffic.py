@@ -25,7 +25,7 @@ from httpslab.errors import BadRecordMac, KeyLogError, TLSError
 from httpslab.keyexchange import FFDHE2048, MODP2048, rsa_decrypt_premaster
 from httpslab.keyschedule import extended_master_secret, master_secret, transcript_hash, verify_data
 from httpslab.messages import ClientKeyExchange, ServerDHParams, ServerECDHParams, encode_handshake
-from httpslab.openssl_peers import RecordedSession, record_session
+from httpslab.peers.openssl import RecordedSession, record_session
 from httpslab.record import RecordProtection, split_records
 from httpslab.suites import SUITES, SuiteInfo
 

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from httpslab import openssl_peers, relay
-from httpslab.errors import TLSError, TransportError
+import httpslab.peers.openssl as openssl_peers
+from httpslab import relay
+from httpslab.errors import RelayError, TLSError, TransportError
 from httpslab.notebook import crypto_widgets, live
-from httpslab.relay import RecordingRelay, RelayError
+from httpslab.relay import RecordingRelay
 
 _RealSocket = socket.socket
 

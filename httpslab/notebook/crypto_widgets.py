@@ -23,8 +23,7 @@ numbers are small enough to follow by hand, and are labelled insecure.
 
 Helpers for real sessions: :class:`StreamTamper` (a relay tamper hook that flips one bit at a
 located byte and keeps both streams, so the real alert a peer sent can be read back),
-:func:`cleartext_handshake_transcript`, :func:`cleartext_alerts`, and
-:func:`connect_to_demo_server` (Python ``ssl`` clients against ``openssl s_server`` serving
+and :func:`connect_to_demo_server` (Python ``ssl`` clients against ``openssl s_server`` serving
 the demo chain).
 """
 
@@ -40,12 +39,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..capture import cleartext_alerts
 from ..enums import CipherSuite, ContentType, HandshakeType
 from ..errors import TLSError, TransportError
 from ..keyexchange import dh_public, dh_shared_secret, group_from_params
 from ..keyschedule import key_block, master_secret
-from ..messages import Alert, decode_alert
-from ..record import RecordProtection, SealedRecord
+from ..messages import Alert, HandshakeReader
+from ..record import RECORD_HEADER_LENGTH, Record, RecordProtection, SealedRecord, split_records
 from ..suites import SuiteInfo, suite_info
 
 if TYPE_CHECKING:
@@ -75,8 +75,6 @@ __all__ = [
     "bit_difference",
     "certificate_check",
     "certificate_widget",
-    "cleartext_alerts",
-    "cleartext_handshake_transcript",
     "connect_to_demo_server",
     "default_record_inputs",
     "derive_keys",
@@ -444,7 +442,7 @@ def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa
     opened or bound, a relay that cannot be reached, and a connection that is reset or ends
     with no alert during the handshake (OpenSSL's ``SSLEOFError``: the TCP stream broke,
     nothing at the TLS level refused anything). A handshake that fails for a TLS reason (an
-    alert, a protocol error) raises :class:`~httpslab.openssl_peers.OpenSSLPeerError`. Both
+    alert, a protocol error) raises :class:`~httpslab.peers.openssl.OpenSSLPeerError`. Both
     are TLSErrors.
     """
     from ..pki import demo_pki
@@ -458,9 +456,11 @@ def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[Con
     import contextlib
     import ssl
 
+    from ..capture import cleartext_handshake_messages
+    from ..errors import OpenSSLPeerError
     from ..io import bound_socket, started_relay
     from ..messages import Certificate, decode_handshake
-    from ..openssl_peers import OpenSSLPeerError, cleartext_handshake_messages, openssl_s_server
+    from ..peers.openssl import openssl_s_server
     from ..relay import RecordingRelay
 
     outcomes: list[ConnectionOutcome] = []
@@ -1118,60 +1118,18 @@ def record_widget() -> ipywidgets.VBox:
 
 
 # ============================================================================== real-session helpers
-def _records(stream: bytes) -> list[tuple[int, int, bytes]]:
-    """(offset, content_type, fragment) of each complete record at the start of ``stream``."""
-    out = []
+def _located_records(stream: bytes) -> list[tuple[int, Record]]:
+    """(offset, record) of each complete record at the start of ``stream``."""
+    try:
+        records, _rest = split_records(bytes(stream))
+    except TLSError:
+        return []
+    located = []
     position = 0
-    while position + 5 <= len(stream):
-        length = int.from_bytes(stream[position + 3 : position + 5], "big")
-        if position + 5 + length > len(stream):
-            break
-        out.append((position, stream[position], stream[position + 5 : position + 5 + length]))
-        position += 5 + length
-    return out
-
-
-def cleartext_alerts(stream: bytes) -> list[Alert]:
-    """The alerts sent in clear (before any ChangeCipherSpec) in one direction's byte stream."""
-    alerts = []
-    for _, content_type, fragment in _records(stream):
-        if content_type == ContentType.CHANGE_CIPHER_SPEC:
-            break
-        if content_type == ContentType.ALERT:
-            alerts.append(decode_alert(fragment))
-    return alerts
-
-
-def cleartext_handshake_transcript(
-    client_to_server: bytes, server_to_client: bytes, until: HandshakeType = HandshakeType.CLIENT_KEY_EXCHANGE
-) -> bytes:
-    """The handshake messages (with headers) in protocol order up to and including ``until``.
-
-    Read from the cleartext part of both streams, as an eavesdropper can: ClientHello, the
-    server's flight up to ServerHelloDone, then the client's messages. RFC 7627 §3's
-    session hash is the hash of this up to ClientKeyExchange.
-    """
-    from ..openssl_peers import cleartext_handshake_messages
-
-    def framed(kind: int, body: bytes) -> bytes:
-        return bytes([kind]) + len(body).to_bytes(3, "big") + body
-
-    client = cleartext_handshake_messages(client_to_server)
-    server = cleartext_handshake_messages(server_to_client)
-    if not client or client[0][0] != HandshakeType.CLIENT_HELLO:
-        raise TLSError("the client stream does not start with a ClientHello")
-    ordered = [client[0]]
-    for kind, body in server:
-        ordered.append((kind, body))
-        if kind == HandshakeType.SERVER_HELLO_DONE:
-            break
-    ordered.extend(client[1:])
-    out = bytearray()
-    for kind, body in ordered:
-        out += framed(kind, body)
-        if kind == until:
-            return bytes(out)
-    raise TLSError(f"no {until.name} in the cleartext handshake")
+    for record in records:
+        located.append((position, record))
+        position += RECORD_HEADER_LENGTH + len(record.fragment)
+    return located
 
 
 class StreamTamper:
@@ -1180,7 +1138,7 @@ class StreamTamper:
     ``locate(stream)`` gets everything seen so far in ``direction`` (including the chunk
     being relayed) and returns the stream offset of the byte to change, or None (not there
     yet). The byte's lowest bit is flipped once. Both streams are kept (``seen``), so after a
-    failed handshake the real alert a peer sent can be read with :func:`cleartext_alerts`.
+    failed handshake the real alert a peer sent can be read with :func:`httpslab.capture.cleartext_alerts`.
     """
 
     def __init__(self, direction: str, locate: Callable[[bytes], int | None]) -> None:
@@ -1207,15 +1165,16 @@ class StreamTamper:
         (negative counts from the end of the body); the message must sit in one record."""
 
         def locate(stream: bytes) -> int | None:
-            for position, content_type, fragment in _records(stream):
-                if content_type != ContentType.HANDSHAKE:
+            for position, record in _located_records(stream):
+                if record.content_type == ContentType.CHANGE_CIPHER_SPEC:
+                    return None  # what follows is encrypted
+                if record.content_type != ContentType.HANDSHAKE:
                     continue
                 inner = 0
-                while inner + 4 <= len(fragment):
-                    length = int.from_bytes(fragment[inner + 1 : inner + 4], "big")
-                    if fragment[inner] == msg_type and inner + 4 + length <= len(fragment):
-                        return position + 5 + inner + 4 + (byte % length)
-                    inner += 4 + length
+                for kind, raw in HandshakeReader().feed(record.fragment):
+                    if kind == msg_type:
+                        return position + RECORD_HEADER_LENGTH + inner + 4 + (byte % (len(raw) - 4))
+                    inner += len(raw)
             return None
 
         return locate
@@ -1226,9 +1185,9 @@ class StreamTamper:
         (negative counts from the end of the fragment)."""
 
         def locate(stream: bytes) -> int | None:
-            for position, kind, fragment in _records(stream):
-                if kind == content_type:
-                    return position + 5 + (byte % len(fragment))
+            for position, record in _located_records(stream):
+                if record.content_type == content_type:
+                    return position + RECORD_HEADER_LENGTH + (byte % len(record.fragment))
             return None
 
         return locate

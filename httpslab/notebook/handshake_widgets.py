@@ -152,7 +152,7 @@ def hello_update(
     the server. Raises LocalProtocolError when nothing is offered (RFC 5246 §7.4.1.2 needs
     at least one suite; a TLS 1.2 hello names one version, the highest it supports).
     """
-    from ..openssl_peers import openssl_s_server
+    from ..peers.openssl import openssl_s_server
     from ..suites import suite_info
 
     if not suites:

@@ -84,11 +84,11 @@ def demo_files(key_type: str = "rsa") -> PemFiles:
 
 @contextlib.contextmanager
 def demo_openssl_server(suite: str | CipherSuite | None = None, **options: Any) -> Iterator[Any]:
-    """``openssl s_server -www`` (see :func:`httpslab.openssl_peers.openssl_s_server`) serving the
+    """``openssl s_server -www`` (see :func:`httpslab.peers.openssl.openssl_s_server`) serving the
     demo PKI's chain (leaf + intermediate), so that httpslab's client can verify it against
     ``demo_files(key_type).ca_file`` (also the server's ``.ca_file``). Yields the running
     :class:`OpenSSLServer`."""
-    from ..openssl_peers import openssl_s_server
+    from ..peers.openssl import openssl_s_server
 
     key_type = "rsa"
     if suite is not None:
@@ -220,7 +220,7 @@ def https_get(
     server_context.set_ciphers("ALL:@SECLEVEL=1")
     server_context.load_cert_chain(files.server_chain_file, files.server_key_file)
     if info.key_exchange == "DHE":
-        from ..openssl_peers import dh_parameters_file
+        from ..peers.openssl import dh_parameters_file
 
         server_context.load_dh_params(str(dh_parameters_file("ffdhe2048")))
     if require_client_cert:

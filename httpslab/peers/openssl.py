@@ -10,8 +10,6 @@ from real OpenSSL endpoints. This module starts them:
 - :func:`openssl_s_server` / :func:`openssl_s_client` run the ``openssl`` command-line tools.
 - :func:`dh_parameters_pem` writes the finite-field groups of RFC 7919 (ffdhe2048) and
   RFC 3526 §3 (the 2048-bit MODP group 14) as PKCS#3 PEM for ``load_dh_params``/``-dhparam``.
-- :func:`cleartext_handshake_messages` splits the unencrypted start of a TLS 1.2 stream
-  into its handshake messages (RFC 5246 §6.2.1, §7.4), enough to find randoms and DH groups.
 
 The test certificates here are self-signed demo material, generated once per process.
 """
@@ -29,34 +27,30 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .enums import CipherSuite, ContentType, HandshakeType
-from .errors import DecodeError, TLSError
-from .io import bound_socket, started_relay
-from .keylog import KeyLog
-from .relay import RecordingRelay, Tamper
-from .suites import parse_suite_name, suite_info
+from ..capture import cleartext_handshake_messages
+from ..enums import CipherSuite, HandshakeType
+from ..errors import DecodeError, OpenSSLPeerError
+from ..io import bound_socket, started_relay
+from ..keylog import KeyLog
+from ..relay import RecordingRelay, Tamper
+from ..suites import parse_suite_name, suite_info
 
 __all__ = [
     "DH_GROUPS",
-    "NO_EMS_OPENSSL_CONF",
     "OP_NO_ENCRYPT_THEN_MAC",
     "OP_NO_EXTENDED_MASTER_SECRET",
-    "OpenSSLPeerError",
     "OpenSSLServer",
     "RecordedSession",
     "ServerIdentity",
     "SessionEndpoint",
-    "cleartext_handshake_messages",
     "client_hello_random",
     "dh_parameters_file",
     "dh_parameters_pem",
-    "no_ems_environment",
     "openssl_s_client",
     "openssl_s_server",
     "record_session",
@@ -68,35 +62,9 @@ OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
 #: OpenSSL 3.0 ``SSL_OP_NO_ENCRYPT_THEN_MAC`` = SSL_OP_BIT(19): no RFC 7366 extension 22.
 OP_NO_ENCRYPT_THEN_MAC = 1 << 19
 
-#: an OpenSSL configuration that turns extended master secret off (RFC 7627) for the
-#: ``openssl`` commands, which have no ``-no_ems`` option; see :func:`no_ems_environment`
-NO_EMS_OPENSSL_CONF = """\
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-Options = -ExtendedMasterSecret
-"""
-
-
-def no_ems_environment(directory: str | os.PathLike[str]) -> dict[str, str]:
-    """This process's environment with ``OPENSSL_CONF`` pointing at :data:`NO_EMS_OPENSSL_CONF`
-    (written into ``directory``): pass it as ``env=`` to :func:`openssl_s_server` or
-    :func:`openssl_s_client` for a session without extended master secret."""
-    conf = Path(directory) / "no-ems.cnf"
-    conf.write_text(NO_EMS_OPENSSL_CONF, encoding="ascii")
-    return {**os.environ, "OPENSSL_CONF": str(conf)}
-
-
 DEFAULT_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"
 SERVER_NAME = "localhost"
-
-
-class OpenSSLPeerError(TLSError):
-    """A real OpenSSL peer failed, timed out or could not be started."""
 
 
 # --------------------------------------------------------------------------------------
@@ -104,7 +72,7 @@ class OpenSSLPeerError(TLSError):
 # --------------------------------------------------------------------------------------
 def _dh_groups() -> dict[str, tuple[int, int]]:
     """name -> (p, g) of the two 2048-bit groups, from :mod:`httpslab.keyexchange`."""
-    from .keyexchange import FFDHE2048, MODP2048
+    from ..keyexchange import FFDHE2048, MODP2048
 
     return {"ffdhe2048": (FFDHE2048.p, FFDHE2048.g), "modp2048": (MODP2048.p, MODP2048.g)}
 
@@ -128,19 +96,6 @@ def _canonical_dh_group(name: str) -> str:
         raise OpenSSLPeerError(
             f"unknown DH group {name!r}; known: {', '.join(sorted(_DH_ALIASES))}"
         ) from None
-
-
-def dh_group_prime(name: str) -> int:
-    """The prime p of the named group ('ffdhe2048' or 'modp2048')."""
-    return _dh_groups()[_canonical_dh_group(name)][0]
-
-
-def dh_group_name(prime: int) -> str | None:
-    """'ffdhe2048' or 'modp2048' if ``prime`` is one of them, else None."""
-    for name, (p, _g) in _dh_groups().items():
-        if p == prime:
-            return name
-    return None
 
 
 def _der_integer(value: int) -> bytes:
@@ -290,68 +245,12 @@ def _server_identity(key_type: Literal["rsa", "ecdsa"], common_name: str) -> Ser
     )
 
 
-# --------------------------------------------------------------------------------------
-# Cleartext handshake parsing (just enough to read the start of a recording)
-# --------------------------------------------------------------------------------------
-def cleartext_handshake_messages(stream: bytes) -> list[tuple[HandshakeType | int, bytes]]:
-    """The (msg_type, body) of each handshake message before the first ChangeCipherSpec.
-
-    ``stream`` is one direction of a TLS 1.2 connection, from its first byte. Records
-    (RFC 5246 §6.2.1) are reassembled; parsing stops at ChangeCipherSpec (after which the
-    handshake is encrypted) or at the end of the data. Raises DecodeError on garbage.
-    """
-    handshake_bytes = bytearray()
-    position = 0
-    while position + 5 <= len(stream):
-        content_type = stream[position]
-        length = int.from_bytes(stream[position + 3 : position + 5], "big")
-        fragment = stream[position + 5 : position + 5 + length]
-        if len(fragment) < length:
-            break
-        position += 5 + length
-        if content_type == ContentType.CHANGE_CIPHER_SPEC:
-            break
-        if content_type == ContentType.HANDSHAKE:
-            handshake_bytes += fragment
-        elif content_type != ContentType.ALERT:
-            raise DecodeError(f"unexpected cleartext record of content type {content_type}")
-    messages: list[tuple[HandshakeType | int, bytes]] = []
-    offset = 0
-    while offset + 4 <= len(handshake_bytes):
-        msg_type = handshake_bytes[offset]
-        length = int.from_bytes(handshake_bytes[offset + 1 : offset + 4], "big")
-        body = bytes(handshake_bytes[offset + 4 : offset + 4 + length])
-        if len(body) < length:
-            break
-        try:
-            typed: HandshakeType | int = HandshakeType(msg_type)
-        except ValueError:
-            typed = msg_type
-        messages.append((typed, body))
-        offset += 4 + length
-    return messages
-
-
 def client_hello_random(client_to_server: bytes) -> bytes:
-    """ClientHello.random: bytes 11..43 of the first record (5 record + 4 handshake + 2 version)."""
-    if len(client_to_server) < 43 or client_to_server[0] != ContentType.HANDSHAKE:
+    """ClientHello.random (RFC 5246 §7.4.1.2), read from the start of the client's stream."""
+    messages = cleartext_handshake_messages(client_to_server)
+    if not messages or messages[0][0] != HandshakeType.CLIENT_HELLO:
         raise DecodeError("the stream does not start with a handshake record holding a ClientHello")
-    if client_to_server[5] != HandshakeType.CLIENT_HELLO:
-        raise DecodeError(f"the first handshake message is type {client_to_server[5]}, not ClientHello")
-    return client_to_server[11:43]
-
-
-def server_dh_prime(server_to_client: bytes) -> int | None:
-    """The prime p of a DHE ServerKeyExchange (RFC 5246 §7.4.3), or None if there is none."""
-    for msg_type, body in cleartext_handshake_messages(server_to_client):
-        if msg_type == HandshakeType.SERVER_KEY_EXCHANGE:
-            if len(body) < 2:
-                raise DecodeError("ServerKeyExchange too short for dh_p")
-            p_length = int.from_bytes(body[:2], "big")
-            if len(body) < 2 + p_length:
-                raise DecodeError("ServerKeyExchange truncated inside dh_p")
-            return int.from_bytes(body[2 : 2 + p_length], "big")
-    return None
+    return messages[0][1][2:34]  # after client_version (2 bytes)
 
 
 # --------------------------------------------------------------------------------------
@@ -891,7 +790,7 @@ def openssl_s_client(
     ``servername`` is sent as SNI; None sends none (``-noservername``, RFC 6066 §3: as for
     an IP address). ``env`` replaces the environment (e.g. an ``OPENSSL_CONF``).
     """
-    from .relay import is_loopback
+    from ..relay import is_loopback
 
     if not is_loopback(host):
         raise OpenSSLPeerError(f"s_client only connects to loopback here, not {host!r}")
@@ -936,13 +835,3 @@ def openssl_s_client(
         completed.stdout.decode("utf-8", "replace"),
         completed.stderr.decode("utf-8", "replace"),
     )
-
-
-def wait_for(condition: Any, timeout: float = DEFAULT_TIMEOUT, interval: float = 0.02) -> bool:
-    """Poll ``condition()`` until it is true or ``timeout`` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = bool(condition())
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)

@@ -1,0 +1,1 @@
+"""The real TLS peers the notebooks and tests run on loopback: OpenSSL (:mod:`.openssl`)."""
