@@ -26,7 +26,7 @@ from typing import Any
 
 from ..capture import CapturedSession
 from ..enums import ContentType, HandshakeType
-from ..errors import LocalProtocolError, TLSError
+from ..errors import LocalProtocolError
 from ..keyschedule import transcript_hash, verify_data
 from ..suites import parse_suite_name
 from .live import VERSIONS, HelloProbe, LiveSession, hello_probe, https_get
@@ -94,12 +94,6 @@ def figure_png(figure: Any, dpi: int = 80) -> bytes:
 def connection_update(suite: str, seed: int = 2024) -> LiveSession:
     """One HTTPS GET with ``suite`` (network: loopback, real OpenSSL server)."""
     return https_get(suite, seed=seed)
-
-
-def _eavesdropper_text(session: LiveSession, limit: int = 64) -> str:
-    data = session.client_to_server
-    shown = data[:limit].hex(" ")
-    return f"{len(data)} bytes client→server; the first {min(limit, len(data))}: {shown}"
 
 
 def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> Any:
@@ -449,8 +443,3 @@ def record_widget(captured: CapturedSession) -> Any:
     picker.observe(run, names="value")
     run()
     return box
-
-
-def describe_error(error: TLSError | None) -> str:
-    """A one-line text for an error (or "none")."""
-    return "none" if error is None else f"{type(error).__name__}: {error}"

@@ -163,10 +163,6 @@ class VerificationReport:
         return next((check for check in self.checks if not check.passed), None)
 
     @property
-    def failed_checks(self) -> list[Check]:
-        return [check for check in self.checks if not check.passed]
-
-    @property
     def alert(self) -> AlertDescription | None:
         """The fatal alert for the first failure (RFC 5246 §7.2.2), None if the chain is fine."""
         error = self.error
