@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from httpslab.pki.verify import VerificationReport, _key_description, describe
+from httpslab.pki.facts import key_description
+from httpslab.pki.render import describe
+from httpslab.pki.verify import VerificationReport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -86,7 +88,7 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None, *, compact: b
                 f"{describe(certificate)}  [{role}]",
                 f"issuer: {_issuer_label(report, depth)}",
                 validity,
-                f"key: {_key_description(certificate)}",
+                f"key: {key_description(certificate)}",
             ]
         ax.text(
             0.15,

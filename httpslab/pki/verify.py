@@ -5,7 +5,7 @@ service-identity check of RFC 9525 (which obsoletes RFC 6125):
 
 1. parse — every certificate decodes (its extensions and public key included);
 2. path — build a path from the leaf to a trust anchor by issuer/subject names and key
-   identifiers, in any order, without loops and at most :data:`MAX_PATH_LENGTH` long;
+   identifiers, in any order, without loops and at most :data:`~httpslab.pki.path.MAX_PATH_LENGTH` long;
 3. signature — each certificate's signature verifies with its issuer's key (§6.1.3 (a)(1));
 4. validity — each certificate is valid at ``at`` (§4.1.2.5, §6.1.3 (a)(2));
 5. basic_constraints / path_length — issuers are CAs and respect pathLenConstraint (§4.2.1.9);
@@ -27,39 +27,42 @@ import datetime as dt
 import functools
 import ipaddress
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
 
 from ..enums import AlertDescription
-from ..errors import BadCertificate, CertificateError, translate_crypto_errors
+from ..errors import BadCertificate, CertificateError
+from .facts import (
+    IPAddressLike,
+    _extension_value,
+    _facts,
+    _is_self_issued,
+    _parse_problem,
+    _quote,
+    _signature_problem_memoised,
+    key_description,
+)
+from .path import _build_path
+from .render import describe, describe_issuer
 
 __all__ = [
     "CHECK_ALERTS",
     "CHECK_NAMES",
-    "MAX_PATH_LENGTH",
     "Check",
     "Purpose",
     "VerificationReport",
-    "describe",
     "dns_name_matches",
     "verify_chain",
 ]
 
 Purpose = Literal["server", "client"]
-IPAddressLike = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-#: Longest path (certificates, leaf and anchor included) the path builder will follow.
-MAX_PATH_LENGTH = 10
-#: How many candidate issuers the path builder may try in total (cross-signing can branch).
-_PATH_BUILDING_BUDGET = 200
 
 #: The check names, in the order the verifier runs them.
 CHECK_NAMES: tuple[str, ...] = (
@@ -196,9 +199,18 @@ class VerificationReport:
 
     def as_text(self) -> str:
         """A checklist: one line per check, ✓ or ✗, with its explanation and RFC section."""
-        from .render import report_as_text
-
-        return report_as_text(self)
+        lines = [f"Certificate chain ({'complete' if self.path_complete else 'incomplete'}, leaf first):"]
+        for depth, certificate in enumerate(self.chain):
+            lines.append(f"  #{depth} {describe(certificate)}  (issuer: {describe_issuer(certificate)})")
+        lines.append("Checks:")
+        lines.extend(f"  {check}" for check in self.checks)
+        lines.extend(f"  note: {note}" for note in self.notes)
+        agreement = self.agrees_with_reference
+        if agreement is not None:
+            verdict = "agrees" if agreement else "DISAGREES"
+            lines.append(f"Reference (cryptography.x509.verification): {verdict}")
+        lines.append(("VALID: " if self.ok else "REJECTED: ") + self.summary())
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.as_text()
@@ -210,389 +222,6 @@ class VerificationReport:
         """Raise :class:`BadCertificate` carrying :attr:`alert` unless the chain is fine."""
         if not self.ok:
             raise BadCertificate(self.summary(), alert=self.alert)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-
-
-def describe(certificate: x509.Certificate) -> str:
-    """A short label for a certificate: its common name, else its whole subject."""
-    try:
-        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if names:
-            return str(names[0].value)
-        return certificate.subject.rfc4514_string() or "(empty subject)"
-    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
-        return "(unparseable subject)"
-
-
-def describe_issuer(certificate: x509.Certificate) -> str:
-    """The issuer name as RFC 4514 text, or a placeholder when it cannot be decoded."""
-    try:
-        return certificate.issuer.rfc4514_string()
-    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
-        return "(unparseable issuer)"
-
-
-_MISSING = object()
-
-
-class _Facts:
-    """What verify_chain reads from one certificate, computed once per distinct DER.
-
-    A certificate is immutable and every value here is a pure function of its DER, so the
-    same server chain seen on every handshake is not decoded, labelled and searched again.
-    Checks that depend on anything else (the time, the name, the anchors) still run per call.
-    """
-
-    __slots__ = ("_values", "certificate")
-
-    def __init__(self, certificate: x509.Certificate) -> None:
-        self.certificate = certificate
-        self._values: dict[object, object] = {}
-
-    def _get(self, key: object, compute: Callable[[], object]) -> object:
-        value = self._values.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._values[key] = compute()
-        return value
-
-    @property
-    def parse_problem(self) -> str | None:
-        return self._get("parse", lambda: _decode_problem(self.certificate))  # type: ignore[return-value]
-
-    @property
-    def label(self) -> str:
-        return self._get("label", lambda: f"'{describe(self.certificate)}'")  # type: ignore[return-value]
-
-    @property
-    def der(self) -> bytes:
-        return self._get(  # type: ignore[return-value]
-            "der", lambda: self.certificate.public_bytes(serialization.Encoding.DER)
-        )
-
-    @property
-    def identity(self) -> bytes:
-        # tbs_certificate_bytes re-encodes the certificate on every access
-        return self._get(  # type: ignore[return-value]
-            "identity", lambda: self.certificate.tbs_certificate_bytes + self.certificate.signature
-        )
-
-    @property
-    def key_description(self) -> str:
-        return self._get("key", lambda: _describe_key(self.certificate))  # type: ignore[return-value]
-
-    @property
-    def subject_alt_names(self) -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
-        """The DNS and IP subjectAltNames, and both listed for an explanation."""
-
-        def read() -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
-            san = self.extension_value(x509.SubjectAlternativeName)
-            if not isinstance(san, x509.SubjectAlternativeName):
-                return (), (), "nothing"
-            dns_ids = tuple(san.get_values_for_type(x509.DNSName))
-            ip_ids = tuple(san.get_values_for_type(x509.IPAddress))
-            return dns_ids, ip_ids, ", ".join([*dns_ids, *map(str, ip_ids)]) or "nothing"
-
-        return self._get("subject_alt_names", read)  # type: ignore[return-value]
-
-    @property
-    def self_issued(self) -> bool:
-        return self._get(  # type: ignore[return-value]
-            "self_issued", lambda: self.certificate.subject == self.certificate.issuer
-        )
-
-    @property
-    def validity(self) -> tuple[dt.datetime, dt.datetime]:
-        return self._get(  # type: ignore[return-value]
-            "validity", lambda: (self.certificate.not_valid_before_utc, self.certificate.not_valid_after_utc)
-        )
-
-    @property
-    def validity_text(self) -> str:
-        def text() -> str:
-            not_before, not_after = self.validity
-            return f"{self.label} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
-
-        return self._get("validity_text", text)  # type: ignore[return-value]
-
-    def extension_value(self, extension_type: type) -> object | None:
-        return self._get(extension_type, lambda: _read_extension(self.certificate, extension_type))
-
-
-#: facts per certificate: by object identity first (the entry keeps the object alive, so its
-#: id cannot be reused while it is here), then by value (a Certificate hashes and compares by
-#: its DER, so a fresh parse of the same bytes finds the same facts). Bounded; cleared when full.
-_FACTS_BY_ID: dict[int, tuple[x509.Certificate, _Facts]] = {}
-_FACTS_BY_DER: dict[x509.Certificate, _Facts] = {}
-_FACTS_LIMIT = 256
-
-
-def _facts(certificate: x509.Certificate) -> _Facts:
-    entry = _FACTS_BY_ID.get(id(certificate))
-    if entry is not None and entry[0] is certificate:
-        return entry[1]
-    facts = _FACTS_BY_DER.get(certificate)
-    if facts is None:
-        if len(_FACTS_BY_DER) >= _FACTS_LIMIT:
-            _FACTS_BY_DER.clear()
-        facts = _FACTS_BY_DER[certificate] = _Facts(certificate)
-    if len(_FACTS_BY_ID) >= _FACTS_LIMIT:
-        _FACTS_BY_ID.clear()
-    _FACTS_BY_ID[id(certificate)] = (certificate, facts)
-    return facts
-
-
-def _quote(certificate: x509.Certificate) -> str:
-    return _facts(certificate).label
-
-
-def _read_extension(certificate: x509.Certificate, extension_type: type) -> object | None:
-    try:
-        return certificate.extensions.get_extension_for_class(extension_type).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _extension_value(certificate: x509.Certificate, extension_type: type) -> object | None:
-    return _facts(certificate).extension_value(extension_type)
-
-
-def _is_self_issued(certificate: x509.Certificate) -> bool:
-    return _facts(certificate).self_issued
-
-
-def _parse_problem(certificate: object) -> str | None:
-    """None if the certificate decodes entirely, else what went wrong."""
-    if not isinstance(certificate, x509.Certificate):
-        return f"not a certificate but a {type(certificate).__name__}"
-    return _facts(certificate).parse_problem
-
-
-def _decode_problem(certificate: x509.Certificate) -> str | None:
-    try:
-        # decoding the names is what can fail (rfc4514_string only formats the decoded values)
-        certificate.subject  # noqa: B018 - decoding is the point
-        certificate.issuer  # noqa: B018
-        list(certificate.extensions)
-        certificate.public_key()
-        certificate.not_valid_before_utc  # noqa: B018 - decoding is the point
-        certificate.not_valid_after_utc  # noqa: B018
-    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
-        # KeyError: cryptography raises it for a name holding a string type it does not know
-        return f"it does not decode: {exc}"
-    return None
-
-
-def _key_description(certificate: x509.Certificate) -> str:
-    return _facts(certificate).key_description
-
-
-def _describe_key(certificate: x509.Certificate) -> str:
-    key = certificate.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA-{key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"ECDSA {key.curve.name}"
-    return type(key).__name__
-
-
-def _signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
-    """None if ``issuer``'s key verifies ``child``'s signature, else the reason."""
-    try:
-        with translate_crypto_errors(BadCertificate, "the signature does not verify"):
-            child.verify_directly_issued_by(issuer)
-    except BadCertificate:
-        return "the signature does not verify"
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return str(exc)
-    return None
-
-
-#: results of _signature_problem by the exact DER of both certificates:
-#: the answer is a pure function of those bytes, so a link seen before (the same server's
-#: chain on every handshake) is not verified again. Bounded; cleared when full.
-_SIGNATURE_RESULTS: dict[tuple[bytes, bytes], str | None] = {}
-_SIGNATURE_RESULTS_LIMIT = 512
-
-
-def _signature_problem_memoised(
-    child_identity: bytes, issuer_identity: bytes, child: x509.Certificate, issuer: x509.Certificate
-) -> str | None:
-    key = (child_identity, issuer_identity)
-    try:
-        return _SIGNATURE_RESULTS[key]
-    except KeyError:
-        pass
-    result = _signature_problem(child, issuer)
-    if len(_SIGNATURE_RESULTS) >= _SIGNATURE_RESULTS_LIMIT:
-        _SIGNATURE_RESULTS.clear()
-    _SIGNATURE_RESULTS[key] = result
-    return result
-
-
-#: _may_have_issued by the identities of both certificates (a pure function of their bytes).
-_ISSUER_MATCHES: dict[tuple[bytes, bytes], bool] = {}
-
-
-def _may_have_issued(candidate: x509.Certificate, certificate: x509.Certificate) -> bool:
-    """Does ``candidate``'s subject name ``certificate``'s issuer, with no key identifier clash?"""
-    key = (_facts(candidate).identity, _facts(certificate).identity)
-    result = _ISSUER_MATCHES.get(key)
-    if result is None:
-        result = candidate.subject == certificate.issuer and not _key_identifier_mismatch(
-            certificate, candidate
-        )
-        if len(_ISSUER_MATCHES) >= _SIGNATURE_RESULTS_LIMIT:
-            _ISSUER_MATCHES.clear()
-        _ISSUER_MATCHES[key] = result
-    return result
-
-
-def _key_identifier_mismatch(child: x509.Certificate, issuer: x509.Certificate) -> bool:
-    aki = _extension_value(child, x509.AuthorityKeyIdentifier)
-    ski = _extension_value(issuer, x509.SubjectKeyIdentifier)
-    if not isinstance(aki, x509.AuthorityKeyIdentifier) or aki.key_identifier is None:
-        return False
-    if not isinstance(ski, x509.SubjectKeyIdentifier):
-        return False
-    return aki.key_identifier != ski.digest
-
-
-# --------------------------------------------------------------------------------------------
-# path building (RFC 5280 §6.1 assumes a path; RFC 4158 describes building one)
-
-
-@dataclass
-class _PathResult:
-    path: list[x509.Certificate]
-    complete: bool
-    explanation: str
-    tangled: bool = False  # issuers loop or too many candidates: a graph, not a chain
-
-
-def _build_path(
-    leaf: x509.Certificate,
-    pool: Sequence[x509.Certificate],
-    anchors: Sequence[x509.Certificate],
-    signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None] = _signature_problem,
-) -> _PathResult:
-    candidates = [*anchors, *pool]
-
-    def identity(certificate: x509.Certificate) -> bytes:
-        return _facts(certificate).identity
-
-    anchor_ders = {identity(anchor) for anchor in anchors}
-
-    issuer_cache: dict[bytes, list[x509.Certificate]] = {}
-
-    def issuers_of(certificate: x509.Certificate) -> list[x509.Certificate]:
-        key = identity(certificate)
-        if key not in issuer_cache:
-            issuer_cache[key] = _issuers_of(certificate)
-        return issuer_cache[key]
-
-    def _issuers_of(certificate: x509.Certificate) -> list[x509.Certificate]:
-        found = [candidate for candidate in candidates if _may_have_issued(candidate, certificate)]
-        # try the issuers whose key verifies the signature first (anchors first among equals)
-        return sorted(found, key=lambda candidate: signature_problem(certificate, candidate) is not None)
-
-    best_partial: list[x509.Certificate] = [leaf]
-    loop_seen: list[x509.Certificate] = []
-    too_long = False
-    budget = _PATH_BUILDING_BUDGET
-    complete: list[x509.Certificate] | None = None
-
-    def search(path: list[x509.Certificate]) -> None:
-        nonlocal best_partial, too_long, budget, complete
-        if complete is not None or budget <= 0:
-            return
-        budget -= 1
-        current = path[-1]
-        if identity(current) in anchor_ders:
-            complete = list(path)
-            return
-        if len(path) > len(best_partial):
-            best_partial = list(path)
-        if len(path) >= MAX_PATH_LENGTH:
-            too_long = True
-            return
-        on_path = {identity(certificate) for certificate in path}
-        for issuer in issuers_of(current):
-            if identity(issuer) == identity(current):
-                continue  # a self-signed certificate names itself: that is not a loop
-            if identity(issuer) in on_path:
-                if not loop_seen:
-                    loop_seen.extend([*path, issuer])
-                continue
-            search([*path, issuer])
-            if complete is not None:
-                return
-
-    search([leaf])
-    if complete is not None:
-        anchor = complete[-1]
-        steps = " → ".join(_quote(certificate) for certificate in complete)
-        return _PathResult(
-            complete, True, f"found a path of {len(complete)} to the trust anchor {_quote(anchor)}: {steps}"
-        )
-
-    last = best_partial[-1]
-    if too_long:
-        why = f"the chain is longer than {MAX_PATH_LENGTH} certificates; the path builder stopped there"
-    elif budget <= 0:
-        why = "too many candidate issuers to try; the path builder gave up"
-    elif loop_seen:
-        steps = " → ".join(_quote(certificate) for certificate in loop_seen)
-        why = f"the issuers go round in a loop ({steps}) and never reach a trust anchor"
-    elif _is_self_issued(last) and len(best_partial) == 1:
-        why = f"the leaf {_quote(last)} is self-signed and is not one of the trust anchors"
-    elif _is_self_issued(last):
-        why = f"the chain ends at the self-signed root {_quote(last)}, which is not a trust anchor (unknown root)"
-    else:
-        why = (
-            f"no certificate among the {len(pool)} intermediates and {len(anchors)} trust anchors has the "
-            f"subject '{last.issuer.rfc4514_string()}' that {_quote(last)} names as its issuer"
-        )
-        signer = next((c for c in candidates if _signature_problem_ignoring_names(last, c) is None), None)
-        if signer is not None:
-            why += (
-                f"; yet its signature verifies with the key of {_quote(signer)}, so its issuer field "
-                "was changed (wrong issuer name)"
-            )
-        else:
-            why += " (a missing intermediate?)"
-    return _PathResult(best_partial, False, why, tangled=bool(loop_seen) or budget <= 0)
-
-
-def _signature_problem_ignoring_names(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
-    """Does ``issuer``'s key verify ``child``'s signature, whatever the issuer name says?"""
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    try:
-        key = issuer.public_key()
-        algorithm = child.signature_hash_algorithm
-        with translate_crypto_errors(BadCertificate, "the signature does not verify"):
-            if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
-                if isinstance(child.signature_algorithm_parameters, padding.PSS):
-                    key.verify(
-                        child.signature,
-                        child.tbs_certificate_bytes,
-                        child.signature_algorithm_parameters,
-                        algorithm,
-                    )
-                else:
-                    key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
-            elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
-                key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
-            else:
-                return "unsupported key type"
-    except BadCertificate:
-        return "the signature does not verify"
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return str(exc)
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -832,7 +461,7 @@ def verify_chain(
         return report
     checks.append(
         Check(
-            "parse", True, f"the leaf {quote(leaf)} decodes ({_key_description(leaf)} key)", _RFC["parse"], 0
+            "parse", True, f"the leaf {quote(leaf)} decodes ({key_description(leaf)} key)", _RFC["parse"], 0
         )
     )
     pool: list[x509.Certificate] = []
@@ -913,7 +542,7 @@ def _verify_parsed(
         child, issuer = chain[depth], chain[depth + 1]
         problem = signature_problem(child, issuer)
         if problem is None:
-            text = f"{quote(child)} is signed by the key of {quote(issuer)} ({_key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
+            text = f"{quote(child)} is signed by the key of {quote(issuer)} ({key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
         else:
             text = (
                 f"the signature on {quote(child)} does not verify with the key of {quote(issuer)}: {problem}"
