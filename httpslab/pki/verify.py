@@ -27,7 +27,7 @@ import datetime as dt
 import functools
 import ipaddress
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -410,6 +410,26 @@ def _coerce_ip(value: str | IPAddressLike | None) -> IPAddressLike | None:
         raise CertificateError(f"{value!r} is not an IP address") from exc
 
 
+def _coerce_target(
+    purpose: str, at: dt.datetime | None, server_name: str | None, ip_address: str | IPAddressLike | None
+) -> tuple[dt.datetime, str | None, IPAddressLike | None]:
+    """The time (UTC, default now), DNS name and IP address a chain is checked for."""
+    if purpose not in ("server", "client"):
+        raise CertificateError(f"purpose must be 'server' or 'client', not {purpose!r}")
+    if at is None:
+        at = dt.datetime.now(dt.UTC)
+    elif at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    ip = _coerce_ip(ip_address)
+    name: str | None = None
+    if server_name is not None and ip is None:
+        try:
+            ip = ipaddress.ip_address(server_name.strip("[]"))
+        except ValueError:
+            name = _normalise_dns_name(server_name)
+    return at, name, ip
+
+
 def verify_chain(
     leaf: x509.Certificate,
     intermediates: Iterable[x509.Certificate] = (),
@@ -428,19 +448,7 @@ def verify_chain(
     ``at`` defaults to now (UTC). Arguments of the wrong type raise :class:`CertificateError`;
     certificates that fail a check give a report whose ``ok`` is False.
     """
-    if purpose not in ("server", "client"):
-        raise CertificateError(f"purpose must be 'server' or 'client', not {purpose!r}")
-    if at is None:
-        at = dt.datetime.now(dt.UTC)
-    elif at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    ip = _coerce_ip(ip_address)
-    name: str | None = None
-    if server_name is not None and ip is None:
-        try:
-            ip = ipaddress.ip_address(server_name.strip("[]"))
-        except ValueError:
-            name = _normalise_dns_name(server_name)
+    at, name, ip = _coerce_target(purpose, at, server_name, ip_address)
     pool_in = _coerce_certificates(intermediates, "intermediates")
     anchors_in = _coerce_certificates(trust_anchors, "trust_anchors")
 
@@ -513,7 +521,6 @@ def _verify_parsed(
 ) -> VerificationReport:
     """Steps 2 to 8 of :func:`verify_chain` on parsed inputs (step 1 is in ``report`` already)."""
     checks = report.checks
-    quote = _quote
 
     # 2. path. Each signature is verified once per call: the path builder tries issuers by
     # their signatures, and step 3 reports on the same links (the objects live until we return,
@@ -537,19 +544,48 @@ def _verify_parsed(
     checks.append(Check("path", path.complete, path.explanation, _RFC["path"]))
     chain = path.path
 
-    # 3. signatures, link by link (the anchor's own signature is not checked: RFC 5280 §6.1.1 (d))
+    checks.extend(_signature_checks(chain, signature_problem))
+    checks.extend(_validity_checks(chain, at))
+    checks.extend(_constraint_checks(chain))
+    checks.extend(_usage_checks(chain, leaf, purpose))
+
+    # 7. name or IP address
+    if purpose == "server":
+        if name is None and ip is None:
+            report.notes.append("no server name or IP address was given, so the name was not checked")
+        else:
+            checks.append(_name_check(leaf, name, ip))
+
+    # 8. the reference validator
+    checks.append(
+        _reference_check(
+            report, leaf, pool_in, anchors, tangled=path.tangled, name=name, ip=ip, at=at, purpose=purpose
+        )
+    )
+    return report
+
+
+def _signature_checks(
+    chain: list[x509.Certificate],
+    signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None],
+) -> list[Check]:
+    """Step 3: signatures, link by link (the anchor's own is not checked: RFC 5280 §6.1.1 (d))."""
+    checks: list[Check] = []
     for depth in range(len(chain) - 1):
         child, issuer = chain[depth], chain[depth + 1]
         problem = signature_problem(child, issuer)
         if problem is None:
-            text = f"{quote(child)} is signed by the key of {quote(issuer)} ({key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
+            text = f"{_quote(child)} is signed by the key of {_quote(issuer)} ({key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
         else:
-            text = (
-                f"the signature on {quote(child)} does not verify with the key of {quote(issuer)}: {problem}"
-            )
+            text = f"the signature on {_quote(child)} does not verify with the key of {_quote(issuer)}: {problem}"
         checks.append(Check("signature", problem is None, text, _RFC["signature"], depth))
+    return checks
 
-    # 4. validity periods
+
+def _validity_checks(chain: list[x509.Certificate], at: dt.datetime) -> list[Check]:
+    """Step 4: every certificate is valid at ``at`` (RFC 5280 §4.1.2.5, §6.1.3 (a)(2))."""
+    checks: list[Check] = []
+
     def stamp() -> str:  # formatted only for a certificate outside its validity period
         return at.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -558,32 +594,36 @@ def _verify_parsed(
         not_before, not_after = facts.validity
         if at < not_before:
             text = (
-                f"{quote(certificate)} is not yet valid at {stamp()}: it starts {not_before:%Y-%m-%d %H:%M}"
+                f"{_quote(certificate)} is not yet valid at {stamp()}: it starts {not_before:%Y-%m-%d %H:%M}"
             )
         elif at > not_after:
-            text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp()}"
+            text = f"{_quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp()}"
         else:
             text = facts.validity_text
         checks.append(Check("validity", not_before <= at <= not_after, text, _RFC["validity"], depth))
+    return checks
 
-    # 5. basicConstraints and pathLenConstraint
+
+def _constraint_checks(chain: list[x509.Certificate]) -> list[Check]:
+    """Step 5: basicConstraints and pathLenConstraint (RFC 5280 §4.2.1.9)."""
+    checks: list[Check] = []
     for depth, certificate in enumerate(chain):
         constraints = _extension_value(certificate, x509.BasicConstraints)
         is_ca = isinstance(constraints, x509.BasicConstraints) and constraints.ca
         if depth == 0:
             text = (
-                f"the leaf {quote(certificate)} is not a CA"
+                f"the leaf {_quote(certificate)} is not a CA"
                 if not is_ca
-                else f"the leaf {quote(certificate)} claims CA:TRUE, which an end-entity must not"
+                else f"the leaf {_quote(certificate)} claims CA:TRUE, which an end-entity must not"
             )
             checks.append(Check("basic_constraints", not is_ca, text, _RFC["basic_constraints"], depth))
             continue
         if is_ca:
-            text = f"{quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
+            text = f"{_quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
         elif constraints is None:
-            text = f"{quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
+            text = f"{_quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
         else:
-            text = f"{quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
+            text = f"{_quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
         checks.append(Check("basic_constraints", is_ca, text, _RFC["basic_constraints"], depth))
     for depth, certificate in enumerate(chain[1:], start=1):
         constraints = _extension_value(certificate, x509.BasicConstraints)
@@ -592,30 +632,34 @@ def _verify_parsed(
         below = sum(1 for between in chain[1:depth] if not _is_self_issued(between))
         limit = constraints.path_length
         if limit is None:
-            text = f"{quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
+            text = f"{_quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
             passed = True
         else:
             passed = below <= limit
             text = (
-                f"{quote(certificate)} allows {limit} CA certificates below it and {below} follow"
+                f"{_quote(certificate)} allows {limit} CA certificates below it and {below} follow"
                 if passed
-                else f"{quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
+                else f"{_quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
             )
         checks.append(Check("path_length", passed, text, _RFC["path_length"], depth))
+    return checks
 
-    # 6. keyUsage and extendedKeyUsage
+
+def _usage_checks(chain: list[x509.Certificate], leaf: x509.Certificate, purpose: Purpose) -> list[Check]:
+    """Step 6: keyUsage on every certificate, extendedKeyUsage on the leaf (RFC 5280 §4.2.1.3, §4.2.1.12)."""
+    checks: list[Check] = []
     for depth, certificate in enumerate(chain):
         usage = _extension_value(certificate, x509.KeyUsage)
         if not isinstance(usage, x509.KeyUsage):
-            text = f"{quote(certificate)} has no keyUsage extension, so its key may be used for anything"
+            text = f"{_quote(certificate)} has no keyUsage extension, so its key may be used for anything"
             checks.append(Check("key_usage", True, text, _RFC["key_usage"], depth))
             continue
         if depth > 0:
             passed = usage.key_cert_sign
             text = (
-                f"{quote(certificate)} may sign certificates (keyCertSign)"
+                f"{_quote(certificate)} may sign certificates (keyCertSign)"
                 if passed
-                else f"{quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
+                else f"{_quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
             )
         elif isinstance(certificate.public_key(), rsa.RSAPublicKey):
             passed = usage.digital_signature or usage.key_encipherment
@@ -654,16 +698,23 @@ def _verify_parsed(
             else f"the leaf is presented as a {purpose} but its extendedKeyUsage allows only {names}, not {wanted_name}"
         )
         checks.append(Check("extended_key_usage", passed, text, _RFC["extended_key_usage"], 0))
+    return checks
 
-    # 7. name or IP address
-    if purpose == "server":
-        if name is None and ip is None:
-            report.notes.append("no server name or IP address was given, so the name was not checked")
-        else:
-            checks.append(_name_check(leaf, name, ip))
 
-    # 8. the reference validator
-    if path.tangled:
+def _reference_check(
+    report: VerificationReport,
+    leaf: x509.Certificate,
+    pool_in: list[x509.Certificate],
+    anchors: list[x509.Certificate],
+    *,
+    tangled: bool,
+    name: str | None,
+    ip: IPAddressLike | None,
+    at: dt.datetime,
+    purpose: Purpose,
+) -> Check:
+    """Step 8: ``cryptography.x509.verification`` on the same inputs, compared with our verdict."""
+    if tangled:
         # We already reject; cryptography's path builder can take exponential time on a
         # mesh of cross-signed CAs, so it is not asked (nothing it says could make us accept).
         reference_ok: bool | None = None
@@ -676,46 +727,35 @@ def _verify_parsed(
     ours = report.own_verdict
     first = report.error
     if reference_ok is None:
-        checks.append(
-            Check(
-                "reference",
-                True,
-                f"cryptography's validator was not run: {reference_error}",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            True,
+            f"cryptography's validator was not run: {reference_error}",
+            _RFC["reference"],
         )
     elif reference_ok and ours:
-        checks.append(
-            Check("reference", True, "cryptography's validator also accepts this chain", _RFC["reference"])
-        )
+        return Check("reference", True, "cryptography's validator also accepts this chain", _RFC["reference"])
     elif not reference_ok and not ours:
-        checks.append(
-            Check(
-                "reference",
-                True,
-                f"cryptography's validator also rejects it: {reference_error}",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            True,
+            f"cryptography's validator also rejects it: {reference_error}",
+            _RFC["reference"],
         )
     elif ours:
-        checks.append(
-            Check(
-                "reference",
-                False,
-                f"every check above passed, but cryptography's validator rejects the chain ({reference_error}); "
-                "httpslab never accepts what the reference rejects",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            False,
+            f"every check above passed, but cryptography's validator rejects the chain ({reference_error}); "
+            "httpslab never accepts what the reference rejects",
+            _RFC["reference"],
         )
     else:
         assert first is not None
-        checks.append(
-            Check(
-                "reference",
-                False,
-                f"the verdicts differ: cryptography's validator accepts this chain, but httpslab rejects it at "
-                f"'{first.name}'",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            False,
+            f"the verdicts differ: cryptography's validator accepts this chain, but httpslab rejects it at "
+            f"'{first.name}'",
+            _RFC["reference"],
         )
-    return report
