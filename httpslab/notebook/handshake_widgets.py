@@ -30,6 +30,7 @@ from ..errors import LocalProtocolError
 from ..keyschedule import transcript_hash, verify_data
 from ..suites import parse_suite_name
 from .live import VERSIONS, HelloProbe, LiveSession, hello_probe, https_get
+from .panel import load_ipywidgets, saved_figure_png
 
 __all__ = [
     "DEMO_SUITES",
@@ -38,7 +39,6 @@ __all__ = [
     "RecordView",
     "connection_update",
     "connection_widget",
-    "figure_png",
     "finished_update",
     "finished_widget",
     "hello_update",
@@ -68,28 +68,6 @@ SERVER_SUITES: tuple[str, ...] = (
 )
 
 
-def _widgets() -> Any:
-    import ipywidgets
-
-    return ipywidgets
-
-
-def figure_png(figure: Any, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (for an ``ipywidgets.Image``), then closed.
-
-    Widgets show pictures through an Image widget rather than an Output area: an update then
-    sends no display message, so it behaves the same in a browser, under nbval and in tests.
-    """
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
 # =============================================================================== 00: connect
 def connection_update(suite: str, seed: int = 2024) -> LiveSession:
     """One HTTPS GET with ``suite`` (network: loopback, real OpenSSL server)."""
@@ -97,7 +75,7 @@ def connection_update(suite: str, seed: int = 2024) -> LiveSession:
 
 
 def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     from .ladder import draw_ladder
 
     suite = widgets.Dropdown(options=list(suites), value=suites[0], description="cipher suite")
@@ -125,7 +103,7 @@ def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> 
         else:
             status.value = f"the handshake failed: {result.error}"
         ax = draw_ladder(result.transcript, title=suite.value)
-        output.value = figure_png(ax.figure)
+        output.value = saved_figure_png(ax.figure)
         return result
 
     box.run = run
@@ -170,7 +148,7 @@ def hello_widget(
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
     ),
 ) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     suites = widgets.SelectMultiple(
         options=list(offered), value=tuple(initial), rows=len(offered), description="client suites"
     )
@@ -272,7 +250,7 @@ def finished_update(captured: CapturedSession, message_index: int, offset: int) 
 
 
 def finished_widget(captured: CapturedSession) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     covered = _client_finished_transcript(captured)
     message = widgets.Dropdown(
         options=[(f"{i}: {name} ({len(raw)} bytes)", i) for i, (name, raw) in enumerate(covered)],
@@ -321,7 +299,7 @@ def mutual_tls_update(send_certificate: bool, suite: str = DEMO_SUITES[0]) -> Li
 
 
 def mutual_tls_widget() -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     send = widgets.Checkbox(value=True, description="send client certificate")
     send.style.description_width = "initial"
     output = widgets.HTML()
@@ -407,7 +385,7 @@ def _message_text(message: Any) -> str:
 def record_widget(captured: CapturedSession) -> Any:
     import html
 
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     options = []
     for position, record in enumerate(captured.records):
         view = record_update(captured, position)

@@ -14,10 +14,13 @@ from httpslab.pki.facts import key_description
 from httpslab.pki.render import describe
 from httpslab.pki.verify import VerificationReport
 
+from .panel import reused_figure
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-__all__ = ["FAILED_COLOUR", "PASSED_COLOUR", "draw_chain"]
+__all__ = ["FAILED_COLOUR", "PASSED_COLOUR", "draw_chain", "render_certificate"]
 
 FAILED_COLOUR = "#d62728"
 PASSED_COLOUR = "#2ca02c"
@@ -204,3 +207,21 @@ def draw_chain(report: VerificationReport, ax: Axes | None = None, *, compact: b
     # a fixed y (where matplotlib puts it anyway) skips measuring the axes for each draw
     ax.set_title(title, color=PASSED_COLOUR if report.ok else FAILED_COLOUR, fontsize=12, loc="left", y=1.0)
     return ax
+
+
+def render_certificate(
+    report: VerificationReport, *, figure: Figure | None = None, compact: bool = True
+) -> Figure:
+    """The chain picture of ``report`` (:func:`httpslab.notebook.pki_plots.draw_chain`) as a Figure.
+
+    ``compact`` (the widget's view, which prints the whole checklist above the picture):
+    passed checks summed up per certificate, failed ones named in red.
+    """
+    rows = max(len(report.chain), 1) + 1
+    if compact:
+        figure, ax = reused_figure((7.5, 1.1 * rows), figure)
+        figure.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.92)
+    else:
+        figure, ax = reused_figure((10, 1.5 * rows), figure)
+    draw_chain(report, ax=ax, compact=compact)
+    return figure
