@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from .connection import DirectionKeys, Primitives, TLSConfig
 from .errors import AlertReceived, LocalProtocolError, TLSError, translate_crypto_errors
 from .keyexchange import DHGroup
-from .peers.openssl import dh_parameters_file
+from .peers.files import dh_parameters_file
 from .pki.ca import PemFiles
 from .pki.scenarios import demo_pki, scenario
 from .suites import parse_suite_name, suite_info

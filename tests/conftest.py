@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from httpslab.peers.openssl import RecordedSession, ServerIdentity, record_session, server_identity
+from httpslab.peers.files import ServerIdentity, server_identity
+from httpslab.peers.openssl import RecordedSession, record_session
 from httpslab.relay import is_loopback
 
 _BIND_ALLOWED = {"127.0.0.1", "::1", "localhost"}

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from httpslab.keyexchange import DHGroup
-from httpslab.peers.openssl import DH_GROUPS as PEER_DH_GROUPS
-from httpslab.peers.openssl import _der_integer, _der_length, dh_parameters_file
+from httpslab.peers.files import DH_GROUPS as PEER_DH_GROUPS
+from httpslab.peers.files import _der_integer, _der_length, dh_parameters_file
 
 #: DER of the OID 1.2.840.113549.1.3.1 (PKCS#3 dhKeyAgreement), the algorithm of a DH key.
 _DH_KEY_AGREEMENT_OID = bytes.fromhex("06092a864886f70d010301")

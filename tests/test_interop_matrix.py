@@ -56,10 +56,10 @@ from httpslab.connection import ConnectionClosed, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, ContentType
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
+from httpslab.peers.files import dh_parameters_file
 from httpslab.peers.openssl import (
     OP_NO_EXTENDED_MASTER_SECRET,
     OpenSSLServer,
-    dh_parameters_file,
     openssl_s_client,
     openssl_s_server,
 )

@@ -22,14 +22,12 @@ from httpslab.capture import cleartext_handshake_messages
 from httpslab.enums import CipherSuite, ExtensionType, HandshakeType
 from httpslab.errors import LocalProtocolError, OpenSSLPeerError
 from httpslab.keylog import KeyLog
+from httpslab.peers.files import ServerIdentity, dh_parameters_pem, server_identity
 from httpslab.peers.openssl import (
     RecordedSession,
-    ServerIdentity,
-    dh_parameters_pem,
     openssl_s_client,
     openssl_s_server,
     record_session,
-    server_identity,
 )
 from httpslab.pki import demo_pki
 from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay

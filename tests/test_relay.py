@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from httpslab.errors import RelayError, TLSError
-from httpslab.peers.openssl import server_identity
+from httpslab.peers.files import server_identity
 from httpslab.relay import CLIENT_TO_SERVER, SERVER_TO_CLIENT, RecordingRelay
 
 

@@ -32,7 +32,8 @@ from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, Credential, TLSConfig
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
 from httpslab.io import TLSServer, connect, server_config
-from httpslab.peers.openssl import ServerIdentity, openssl_s_client, openssl_s_server
+from httpslab.peers.files import ServerIdentity
+from httpslab.peers.openssl import openssl_s_client, openssl_s_server
 from httpslab.pki import demo_pki
 from httpslab.pki.ca import PemFiles, cert_to_pem, key_to_pem
 from httpslab.suites import parse_suite_name

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+import httpslab.peers.files as peer_files
 import httpslab.peers.openssl as openssl_peers
 from httpslab import relay
 from httpslab.errors import RelayError, TLSError, TransportError
@@ -70,7 +71,7 @@ def _open(sockets: list[_TrackedSocket]) -> list[_TrackedSocket]:
 
 
 def _keylog_dirs() -> set[Path]:
-    return set(openssl_peers._scratch_dir().glob("httpslab-keylog-*"))
+    return set(peer_files._scratch_dir().glob("httpslab-keylog-*"))
 
 
 def test_record_session_closes_its_sockets_when_the_relay_cannot_be_made(

@@ -216,7 +216,7 @@ def https_get(
     server_context.set_ciphers("ALL:@SECLEVEL=1")
     server_context.load_cert_chain(files.server_chain_file, files.server_key_file)
     if info.key_exchange == "DHE":
-        from ..peers.openssl import dh_parameters_file
+        from ..peers.files import dh_parameters_file
 
         server_context.load_dh_params(str(dh_parameters_file("ffdhe2048")))
     if require_client_cert:
