@@ -171,7 +171,7 @@ def connection_keys(connection: Any) -> dict[str, bytes | None]:
     }
 
 
-def https_get(
+def https_get(  # long: server thread, relay and client share one ExitStack and its cleanup
     suite: str | CipherSuite | Sequence[str | CipherSuite] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     *,
     seed: int | None = 2024,

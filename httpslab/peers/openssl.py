@@ -150,7 +150,48 @@ def _recv_exactly(sock: ssl.SSLSocket, length: int) -> bytes:
     return bytes(data)
 
 
-def record_session(
+def _session_contexts(
+    info: Any,
+    identity: ServerIdentity,
+    *,
+    ems: bool,
+    etm: bool,
+    tickets: bool,
+    dh_group: str,
+    ecdh_curve: str | None,
+    client_cert: bool,
+) -> tuple[ssl.SSLContext, ssl.SSLContext, str | None, ServerIdentity | None]:
+    """The server's and the client's contexts of :func:`record_session`, the DH group and the
+    client's identity (None unless ``client_cert``)."""
+    server_context = _tls12_context(
+        ssl.Purpose.CLIENT_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    server_context.load_cert_chain(identity.cert_file, identity.key_file)
+    chosen_dh_group: str | None = None
+    if info.key_exchange == "DHE":
+        chosen_dh_group = _canonical_dh_group(dh_group)
+        server_context.load_dh_params(str(dh_parameters_file(chosen_dh_group)))
+    if info.key_exchange == "ECDHE" and ecdh_curve is not None:
+        try:
+            server_context.set_ecdh_curve(ecdh_curve)
+        except (ValueError, ssl.SSLError) as exc:
+            raise OpenSSLPeerError(f"unknown ECDH curve {ecdh_curve!r}") from exc
+
+    client_context = _tls12_context(
+        ssl.Purpose.SERVER_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    client_context.load_verify_locations(cadata=identity.cert_pem.decode("ascii"))
+    client_identity: ServerIdentity | None = None
+    if client_cert:
+        client_identity = server_identity("rsa", "httpslab-demo-client")
+        client_context.load_cert_chain(client_identity.cert_file, client_identity.key_file)
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
+
+    return server_context, client_context, chosen_dh_group, client_identity
+
+
+def record_session(  # long: both peers, the relay and their cleanup share one try block
     suite: str | CipherSuite,
     *,
     ems: bool = True,
@@ -180,30 +221,10 @@ def record_session(
     info = suite_info(cipher_suite)
     identity = server_identity("ecdsa" if info.authentication == "ECDSA" else "rsa")
 
-    server_context = _tls12_context(
-        ssl.Purpose.CLIENT_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
-    )
-    server_context.load_cert_chain(identity.cert_file, identity.key_file)
-    chosen_dh_group: str | None = None
-    if info.key_exchange == "DHE":
-        chosen_dh_group = _canonical_dh_group(dh_group)
-        server_context.load_dh_params(str(dh_parameters_file(chosen_dh_group)))
-    if info.key_exchange == "ECDHE" and ecdh_curve is not None:
-        try:
-            server_context.set_ecdh_curve(ecdh_curve)
-        except (ValueError, ssl.SSLError) as exc:
-            raise OpenSSLPeerError(f"unknown ECDH curve {ecdh_curve!r}") from exc
-
-    client_context = _tls12_context(
-        ssl.Purpose.SERVER_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
-    )
-    client_context.load_verify_locations(cadata=identity.cert_pem.decode("ascii"))
-    client_identity: ServerIdentity | None = None
-    if client_cert:
-        client_identity = server_identity("rsa", "httpslab-demo-client")
-        client_context.load_cert_chain(client_identity.cert_file, client_identity.key_file)
-        server_context.verify_mode = ssl.CERT_REQUIRED
-        server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
+    server_context, client_context, chosen_dh_group, client_identity = _session_contexts(
+        info, identity, ems=ems, etm=etm, tickets=tickets, dh_group=dh_group, ecdh_curve=ecdh_curve,
+        client_cert=client_cert,
+    )  # fmt: skip
 
     server_result: dict[str, Any] = {}
     client_result: dict[str, Any] = {}
@@ -468,6 +489,47 @@ def _served_files(
     return {"identity": None, **files}
 
 
+def _s_server_args(
+    binary: str,
+    port: int,
+    served_cert: str | os.PathLike[str],
+    served_key: str | os.PathLike[str],
+    suite_args: list[str],
+    *,
+    chain_file: str | os.PathLike[str] | None,
+    dh_group: str | None,
+    www: bool,
+    no_etm: bool,
+    keylog_file: str | os.PathLike[str] | None,
+    extra_args: Sequence[str],
+) -> list[str]:
+    """The ``openssl s_server`` command line of :func:`openssl_s_server` (``extra_args`` last)."""
+    args = [
+        binary,
+        "s_server",
+        "-accept",
+        f"{LOOPBACK}:{port}",
+        "-cert",
+        os.fspath(served_cert),
+        "-key",
+        os.fspath(served_key),
+        "-tls1_2",
+        *suite_args,
+    ]
+    if chain_file is not None:
+        args += ["-cert_chain", os.fspath(chain_file)]
+    if dh_group is not None:
+        args += ["-dhparam", str(dh_parameters_file(dh_group))]
+    if www:
+        args.append("-www")
+    if no_etm:
+        args.append("-no_etm")
+    if keylog_file is not None:
+        args += ["-keylogfile", os.fspath(keylog_file)]
+    args += list(extra_args)
+    return args
+
+
 @contextlib.contextmanager
 def openssl_s_server(
     suite: str | CipherSuite | None = None,
@@ -517,29 +579,10 @@ def openssl_s_server(
     last_error: OpenSSLPeerError | None = None
     for _attempt in range(max(1, attempts)):  # the port can be taken between probing and binding
         port = _free_port()
-        args = [
-            binary,
-            "s_server",
-            "-accept",
-            f"{LOOPBACK}:{port}",
-            "-cert",
-            os.fspath(served_cert),
-            "-key",
-            os.fspath(served_key),
-            "-tls1_2",
-            *suite_args,
-        ]
-        if chain_file is not None:
-            args += ["-cert_chain", os.fspath(chain_file)]
-        if dh_group is not None:
-            args += ["-dhparam", str(dh_parameters_file(dh_group))]
-        if www:
-            args.append("-www")
-        if no_etm:
-            args.append("-no_etm")
-        if keylog_file is not None:
-            args += ["-keylogfile", os.fspath(keylog_file)]
-        args += list(extra_args)
+        args = _s_server_args(
+            binary, port, served_cert, served_key, suite_args, chain_file=chain_file, dh_group=dh_group,
+            www=www, no_etm=no_etm, keylog_file=keylog_file, extra_args=extra_args,
+        )  # fmt: skip
         process = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,

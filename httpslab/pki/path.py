@@ -32,7 +32,7 @@ class _PathResult:
     tangled: bool = False  # issuers loop or too many candidates: a graph, not a chain
 
 
-def _build_path(
+def _build_path(  # long: a depth-first search whose closures share its caches and budget
     leaf: x509.Certificate,
     pool: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
