@@ -388,7 +388,9 @@ def key_derivation_update(
         except ValueError:
             return KeyDerivationResult(error=f"{name} is not hexadecimal")
         if len(value) != KEY_DERIVATION_INPUT_LENGTHS[name]:
-            return KeyDerivationResult(error=f"{name} must be {KEY_DERIVATION_INPUT_LENGTHS[name]} bytes, got {len(value)}")
+            return KeyDerivationResult(
+                error=f"{name} must be {KEY_DERIVATION_INPUT_LENGTHS[name]} bytes, got {len(value)}"
+            )
         inputs[name] = value
     if flip is not None:
         if flip_input not in inputs:

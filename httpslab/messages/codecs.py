@@ -22,12 +22,7 @@ from ..enums import (
     ProtocolVersion,
     SignatureScheme,
 )
-from ..errors import (
-    DecodeError,
-    IllegalParameter,
-    LocalProtocolError,
-    UnexpectedMessage,
-)
+from ..errors import DecodeError, IllegalParameter, LocalProtocolError, UnexpectedMessage
 from ..wire import Buffer
 from .descriptions import _Describable, _span, _text
 from .extensions import (

@@ -8,13 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import IntEnum
 from typing import Any, NamedTuple
 
-from ..enums import (
-    CipherSuite,
-    ExtensionType,
-    NamedGroup,
-    ProtocolVersion,
-    SignatureScheme,
-)
+from ..enums import CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, SignatureScheme
 from ..wire import Buffer
 
 # ---------------------------------------------------------------------------------------

@@ -12,18 +12,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, TypeVar, Union
 
-from ..enums import (
-    ECPointFormat,
-    ExtensionType,
-    NamedGroup,
-    NameType,
-    SignatureScheme,
-)
-from ..errors import (
-    DecodeError,
-    IllegalParameter,
-    LocalProtocolError,
-)
+from ..enums import ECPointFormat, ExtensionType, NamedGroup, NameType, SignatureScheme
+from ..errors import DecodeError, IllegalParameter, LocalProtocolError
 from ..wire import Buffer
 from .descriptions import _Describable, _recorded_span, _span, _SpanRecorder, _text
 

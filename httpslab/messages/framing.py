@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Union
 
-from ..enums import (
-    HandshakeType,
-)
-from ..errors import (
-    IllegalParameter,
-    LocalProtocolError,
-    UnexpectedMessage,
-)
+from ..enums import HandshakeType
+from ..errors import IllegalParameter, LocalProtocolError, UnexpectedMessage
 from ..wire import Buffer
 from .codecs import (
     Certificate,
