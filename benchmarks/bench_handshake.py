@@ -43,7 +43,7 @@ import cryptography
 
 from httpslab.crypto.suites import parse_suite_name, suite_info
 from httpslab.io import connect
-from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
+from httpslab.peers.openssl import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
 
 LOOPBACK = "127.0.0.1"
@@ -62,7 +62,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 @contextlib.contextmanager
 def running_server(directory: Path, bulk_bytes: int) -> Iterator[OpenSSLServer]:
     """``openssl s_server -WWW`` serving files from a scratch directory (also a bulk file),
-    started by :func:`httpslab.openssl_peers.openssl_s_server` with the demo RSA chain."""
+    started by :func:`httpslab.peers.openssl.openssl_s_server` with the demo RSA chain."""
     files = demo_pki("rsa").write_pem_files(directory / "pki")
     (directory / "bulk.bin").write_bytes(os.urandom(bulk_bytes))
     (directory / "index.txt").write_bytes(b"hello\n")

@@ -53,7 +53,7 @@ def measure(update: Callable[[], object], runs: int) -> tuple[float, float, floa
 def handshake_widget_cases() -> list[Case]:
     from httpslab.capture import analyze_capture
     from httpslab.notebook import handshake_widgets as hw
-    from httpslab.openssl_peers import record_session
+    from httpslab.peers.openssl import record_session
 
     recorded = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     captured = analyze_capture(recorded.client_to_server, recorded.server_to_client, recorded.keylog)
@@ -105,10 +105,12 @@ def _control_changes(panel: object, control: str, values: list[object]) -> Calla
 
 
 def crypto_widget_cases() -> list[Case]:
+    from httpslab import teaching
     from httpslab.notebook import crypto_widgets as cw
+    from httpslab.notebook import pki_widgets
     from httpslab.pki import SCENARIOS
 
-    certificates = cw.certificate_widget("valid", "127.0.0.1")
+    certificates = pki_widgets.certificate_widget("valid", "127.0.0.1")
     rsa = cw.toy_rsa_widget(61, 53, 17, 65)
     dh = cw.toy_dh_widget(467, 2, 153, 197)
     keys = cw.key_derivation_widget()
@@ -118,7 +120,7 @@ def crypto_widget_cases() -> list[Case]:
     return [
         (
             "02 certificate_check alone (scenario + host → report)",
-            lambda: cw.certificate_check("valid", "127.0.0.1"),
+            lambda: teaching.certificate_check("valid", "127.0.0.1"),
             False,
         ),
         (
@@ -132,7 +134,7 @@ def crypto_widget_cases() -> list[Case]:
             False,
         ),
         ("03 widget: message m → toy RSA text", _control_changes(rsa, "m", [65, 1000, 2790, 42]), False),
-        ("04 toy_dh alone (p, g, a, b)", lambda: cw.toy_dh(467, 2, 153, 197), False),
+        ("04 toy_dh alone (p, g, a, b)", lambda: teaching.toy_dh(467, 2, 153, 197), False),
         (
             "04 widget: Alice's a → text + powers PNG (p = 467)",
             _control_changes(dh, "a", [153, 154, 300, 7]),
@@ -145,7 +147,7 @@ def crypto_widget_cases() -> list[Case]:
         ),
         (
             "05 key_derivation_update alone (flip bit 100 of the premaster)",
-            lambda: cw.key_derivation_update(flip_input="premaster", flip=100),
+            lambda: teaching.key_derivation_update(flip_input="premaster", flip=100),
             False,
         ),
         (
@@ -160,7 +162,7 @@ def crypto_widget_cases() -> list[Case]:
         ),
         (
             "06 record_update alone (seal, flip bit 100, open)",
-            lambda: cw.record_update("GET / HTTP/1.1", flip=100),
+            lambda: teaching.record_update("GET / HTTP/1.1", flip=100),
             False,
         ),
         (
@@ -175,7 +177,7 @@ def crypto_widget_cases() -> list[Case]:
         ),
         (
             "06 widget: protection (resets key + nonce) → one update",
-            _control_changes(record, "protection", list(cw.RECORD_SUITES)),
+            _control_changes(record, "protection", list(teaching.RECORD_SUITES)),
             False,
         ),
     ]

@@ -22,9 +22,10 @@ from typing import Any, Literal
 from .crypto.keyschedule import KeyBlock, key_block, transcript_hash, verify_data
 from .crypto.suites import SuiteInfo, suite_info
 from .enums import ContentType, HandshakeType
-from .errors import DecodeError, DecryptError, UnexpectedMessage
+from .errors import DecodeError, DecryptError, TLSError, UnexpectedMessage
 from .keylog import KeyLog
 from .messages import (
+    Alert,
     ClientHello,
     Finished,
     HandshakeReader,
@@ -35,7 +36,16 @@ from .messages import (
 )
 from .record import Record, RecordProtection, split_records
 
-__all__ = ["CapturedSession", "DecryptedRecord", "HandshakeEntry", "analyze_capture", "decrypt_capture"]
+__all__ = [
+    "CapturedSession",
+    "DecryptedRecord",
+    "HandshakeEntry",
+    "analyze_capture",
+    "cleartext_alerts",
+    "cleartext_handshake_messages",
+    "cleartext_handshake_transcript",
+    "decrypt_capture",
+]
 
 Sender = Literal["client", "server"]
 
@@ -133,6 +143,64 @@ class CapturedSession:
             for r in self.records
             if r.sender == sender and r.content_type == ContentType.APPLICATION_DATA
         )
+
+
+def cleartext_handshake_messages(stream: bytes) -> list[tuple[HandshakeType | int, bytes]]:
+    """The (msg_type, body) of each handshake message before the first ChangeCipherSpec.
+
+    ``stream`` is one direction of a TLS 1.2 connection from its first byte: records
+    (RFC 5246 §6.2.1) are reassembled into handshake messages (§7.4); an incomplete record or
+    message at the end is left out, and reading stops at ChangeCipherSpec.
+    """
+    records, _rest = split_records(bytes(stream))
+    reader = HandshakeReader()
+    messages: list[tuple[HandshakeType | int, bytes]] = []
+    for record in records:
+        if record.content_type == ContentType.CHANGE_CIPHER_SPEC:
+            break
+        if record.content_type == ContentType.HANDSHAKE:
+            messages.extend((msg_type, raw[4:]) for msg_type, raw in reader.feed(record.fragment))
+        elif record.content_type != ContentType.ALERT:
+            raise DecodeError(f"unexpected cleartext record of content type {record.content_type}")
+    return messages
+
+
+def cleartext_alerts(stream: bytes) -> list[Alert]:
+    """The alerts sent in clear (before any ChangeCipherSpec) in one direction's byte stream."""
+    alerts = []
+    for record in split_records(bytes(stream))[0]:
+        if record.content_type == ContentType.CHANGE_CIPHER_SPEC:
+            break
+        if record.content_type == ContentType.ALERT:
+            alerts.append(decode_alert(record.fragment))
+    return alerts
+
+
+def cleartext_handshake_transcript(
+    client_to_server: bytes, server_to_client: bytes, until: HandshakeType = HandshakeType.CLIENT_KEY_EXCHANGE
+) -> bytes:
+    """The handshake messages (with headers) in protocol order up to and including ``until``.
+
+    Read from the cleartext part of both streams, as an eavesdropper can: ClientHello, the
+    server's flight up to ServerHelloDone, then the client's messages. RFC 7627 §3's
+    session hash is the hash of this up to ClientKeyExchange.
+    """
+    client = cleartext_handshake_messages(client_to_server)
+    server = cleartext_handshake_messages(server_to_client)
+    if not client or client[0][0] != HandshakeType.CLIENT_HELLO:
+        raise TLSError("the client stream does not start with a ClientHello")
+    ordered = [client[0]]
+    for kind, body in server:
+        ordered.append((kind, body))
+        if kind == HandshakeType.SERVER_HELLO_DONE:
+            break
+    ordered.extend(client[1:])
+    out = bytearray()
+    for kind, body in ordered:
+        out += bytes([kind]) + len(body).to_bytes(3, "big") + body
+        if kind == until:
+            return bytes(out)
+    raise TLSError(f"no {until.name} in the cleartext handshake")
 
 
 def _records_of(data: bytes, sender: Sender) -> list[Record]:

@@ -28,8 +28,10 @@ __all__ = [
     "KeyLogError",
     "LocalProtocolError",
     "NotTLSError",
+    "OpenSSLPeerError",
     "ProtocolError",
     "RecordOverflow",
+    "RelayError",
     "RemoteProtocolError",
     "TLSError",
     "TransportError",
@@ -157,6 +159,14 @@ class TransportError(TLSError):
 
 class HandshakeTimeout(TransportError):
     """The whole handshake took longer than its deadline (e.g. a peer that trickles bytes)."""
+
+
+class RelayError(TLSError):
+    """The relay was misconfigured (e.g. a non-loopback address) or could not start."""
+
+
+class OpenSSLPeerError(TLSError):
+    """A real OpenSSL peer failed, timed out or could not be started."""
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from .connection import DirectionKeys, Primitives, TLSConfig
 from .crypto.keyexchange import DHGroup
 from .crypto.suites import parse_suite_name, suite_info
 from .errors import AlertReceived, LocalProtocolError, TLSError, translate_crypto_errors
-from .openssl_peers import dh_parameters_file
+from .peers.files import dh_parameters_file
 from .pki.ca import PemFiles
 from .pki.scenarios import demo_pki, scenario
 from .transcript import Transcript

@@ -141,7 +141,7 @@ def bound_socket(
     """A TCP socket bound to ``host:port`` on loopback, listening when ``backlog`` is given.
 
     For the helpers that put their own sockets around a relay or a server (the notebooks,
-    :func:`httpslab.openssl_peers.record_session`). ``purpose`` names the socket in the
+    :func:`httpslab.peers.openssl.record_session`). ``purpose`` names the socket in the
     error: a socket that cannot be made (no descriptor left), bound (the port is taken) or
     set listening closes whatever was opened and raises
     :class:`~httpslab.errors.TransportError` (``opening the relay's client socket failed:

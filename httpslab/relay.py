@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
-from .errors import TLSError
+from .errors import RelayError
 
 __all__ = [
     "CLIENT_TO_SERVER",
     "SERVER_TO_CLIENT",
     "RecordingRelay",
     "RelayChunk",
-    "RelayError",
     "RelayedConnection",
     "Tamper",
 ]
@@ -42,10 +41,6 @@ Tamper = Callable[[str, bytes, int], bytes]
 
 _POLL_INTERVAL = 0.05  # seconds between checks of the stop flag
 _RECV_SIZE = 65536
-
-
-class RelayError(TLSError):
-    """The relay was misconfigured (e.g. a non-loopback address) or could not start."""
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,8 @@ from typing import Any
 
 import pytest
 
-from httpslab.openssl_peers import (
-    RecordedSession,
-    ServerIdentity,
-    record_session,
-    server_identity,
-)
+from httpslab.peers.files import ServerIdentity, server_identity
+from httpslab.peers.openssl import RecordedSession, record_session
 from httpslab.relay import is_loopback
 
 _BIND_ALLOWED = {"127.0.0.1", "::1", "localhost"}
@@ -79,7 +75,7 @@ def recorded_session() -> Callable[..., RecordedSession]:
     """``recorded_session(suite, **options)``: a real OpenSSL session, recorded once per session.
 
     The same (suite, options) returns the same recording, so tests that only read a
-    recording can share it. Use :func:`httpslab.openssl_peers.record_session` directly for
+    recording can share it. Use :func:`httpslab.peers.openssl.record_session` directly for
     a fresh one.
     """
     cache: dict[tuple[Any, ...], RecordedSession] = {}

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from httpslab.crypto.keyexchange import DHGroup
-from httpslab.openssl_peers import DH_GROUPS as PEER_DH_GROUPS
-from httpslab.openssl_peers import _der_integer, _der_length, dh_parameters_file
+from httpslab.peers.files import DH_GROUPS as PEER_DH_GROUPS
+from httpslab.peers.files import _der_integer, _der_length, dh_parameters_file
 
 #: DER of the OID 1.2.840.113549.1.3.1 (PKCS#3 dhKeyAgreement), the algorithm of a DH key.
 _DH_KEY_AGREEMENT_OID = bytes.fromhex("06092a864886f70d010301")
@@ -54,7 +54,7 @@ def _dh_parameter(group: DHGroup) -> bytes:
 def parameters_file(group: DHGroup, directory: Path) -> Path:
     """A ``DH PARAMETERS`` PEM file for ``group``, for ``openssl genpkey -paramfile``.
 
-    ffdhe2048 and modp2048 come from :func:`httpslab.openssl_peers.dh_parameters_file` (which
+    ffdhe2048 and modp2048 come from :func:`httpslab.peers.openssl.dh_parameters_file` (which
     only knows those two); any other group is written here with the same DER pieces.
     """
     if group.name in PEER_DH_GROUPS:

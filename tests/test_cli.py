@@ -27,7 +27,7 @@ import pytest
 
 from httpslab import cli
 from httpslab.keylog import KeyLog
-from httpslab.openssl_peers import OpenSSLServer, openssl_s_server
+from httpslab.peers.openssl import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
 
 pytestmark = pytest.mark.interop

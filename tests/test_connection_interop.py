@@ -23,7 +23,8 @@ from httpslab.enums import AlertDescription, CipherSuite
 from httpslab.errors import AlertReceived, BadCertificate, HandshakeFailure
 from httpslab.io import TLSServer, connect, echo_handler
 from httpslab.keylog import KeyLog
-from httpslab.openssl_peers import OP_NO_ENCRYPT_THEN_MAC, OP_NO_EXTENDED_MASTER_SECRET, dh_parameters_file
+from httpslab.peers.files import dh_parameters_file
+from httpslab.peers.openssl import OP_NO_ENCRYPT_THEN_MAC, OP_NO_EXTENDED_MASTER_SECRET
 from httpslab.pki.ca import DemoPKI, PemFiles
 
 pytestmark = pytest.mark.interop

@@ -22,11 +22,15 @@ matplotlib.use("Agg")
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from httpslab import teaching
+from httpslab.capture import cleartext_alerts, cleartext_handshake_transcript
 from httpslab.crypto.keyschedule import prf
 from httpslab.enums import AlertDescription, CipherSuite, ContentType, HandshakeType
 from httpslab.errors import BadRecordMac, CertificateError, TLSError, TransportError
 from httpslab.notebook import crypto_plots as cp
 from httpslab.notebook import crypto_widgets as cw
+from httpslab.notebook import live, pki_plots, pki_widgets
+from httpslab.notebook.panel import WIDGET_DPI
 
 GCM = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 CBC = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
@@ -34,22 +38,22 @@ CBC = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256
 
 # ------------------------------------------------------------------------------ bits and primes
 def test_flip_bit_counts_from_the_most_significant_bit() -> None:
-    assert cw.flip_bit(b"\x00\x00", 0) == b"\x80\x00"
-    assert cw.flip_bit(b"\x00\x00", 15) == b"\x00\x01"
-    assert cw.bit_difference(b"\xff\x00", b"\x0f\x01") == 5
+    assert teaching.flip_bit(b"\x00\x00", 0) == b"\x80\x00"
+    assert teaching.flip_bit(b"\x00\x00", 15) == b"\x00\x01"
+    assert teaching.bit_difference(b"\xff\x00", b"\x0f\x01") == 5
     with pytest.raises(TLSError):
-        cw.flip_bit(b"\x00", 8)
+        teaching.flip_bit(b"\x00", 8)
     with pytest.raises(TLSError):
-        cw.bit_difference(b"\x00", b"\x00\x00")
+        teaching.bit_difference(b"\x00", b"\x00\x00")
 
 
 def test_is_prime_agrees_with_trial_division() -> None:
     def slow(n: int) -> bool:
         return n >= 2 and all(n % d for d in range(2, math.isqrt(n) + 1))
 
-    assert [n for n in range(3000) if cw.is_prime(n)] == [n for n in range(3000) if slow(n)]
-    assert not cw.is_prime(561) and not cw.is_prime(3215031751)  # Carmichael / strong pseudoprime to 2,3,5,7
-    assert cw.is_prime(2**61 - 1) and not cw.is_prime(2**61 + 1)
+    assert [n for n in range(3000) if teaching.is_prime(n)] == [n for n in range(3000) if slow(n)]
+    assert not teaching.is_prime(561) and not teaching.is_prime(3215031751)  # Carmichael / strong pseudoprime to 2,3,5,7
+    assert teaching.is_prime(2**61 - 1) and not teaching.is_prime(2**61 + 1)
 
 
 # ------------------------------------------------------------------------------ 03 toy RSA
@@ -57,7 +61,7 @@ def test_is_prime_agrees_with_trial_division() -> None:
     ("p", "q", "e", "m"), [(61, 53, 17, 65), (11, 13, 7, 100), (1009, 1013, 65537, 123456)]
 )
 def test_toy_rsa_round_trip(p: int, q: int, e: int, m: int) -> None:
-    result = cw.toy_rsa(p, q, e, m)
+    result = teaching.toy_rsa(p, q, e, m)
     assert result.error is None
     phi = (p - 1) * (q - 1)
     assert result.n == p * q and result.phi == phi
@@ -80,7 +84,7 @@ def test_toy_rsa_round_trip(p: int, q: int, e: int, m: int) -> None:
     ],
 )
 def test_toy_rsa_explains_bad_input(p: int, q: int, e: int, m: int, fragment: str) -> None:
-    result = cw.toy_rsa(p, q, e, m)
+    result = teaching.toy_rsa(p, q, e, m)
     assert result.error is not None and fragment in result.error
     assert result.as_text().startswith("cannot compute")
 
@@ -90,7 +94,7 @@ def test_toy_rsa_explains_bad_input(p: int, q: int, e: int, m: int, fragment: st
     ("p", "g", "a", "b"), [(23, 5, 6, 15), (467, 2, 153, 197), (0xFFFFFFFFFFFFDED7, 2, 10**15, 10**17)]
 )
 def test_toy_dh_both_sides_agree(p: int, g: int, a: int, b: int) -> None:
-    result = cw.toy_dh(p, g, a, b)
+    result = teaching.toy_dh(p, g, a, b)
     assert result.error is None and result.agree
     assert result.A == pow(g, a, p) and result.B == pow(g, b, p)
     assert result.alice_secret == pow(g, a * b, p)
@@ -100,51 +104,51 @@ def test_toy_dh_both_sides_agree(p: int, g: int, a: int, b: int) -> None:
     ("p", "g", "fragment"), [(22, 5, "not prime"), (23, 22, "generator"), (23, 1, "generator")]
 )
 def test_toy_dh_explains_bad_groups(p: int, g: int, fragment: str) -> None:
-    result = cw.toy_dh(p, g, 6, 15)
+    result = teaching.toy_dh(p, g, 6, 15)
     assert result.error is not None and fragment in result.error and not result.agree
 
 
 def test_toy_dh_refuses_a_public_value_of_one() -> None:
     # g = 2 mod 7 has order 3: a = 3 gives A = 1, which a peer must refuse (RFC 7919 §5.1)
-    result = cw.toy_dh(7, 2, 3, 2)
+    result = teaching.toy_dh(7, 2, 3, 2)
     assert result.error is not None and "1 < Y < p-1" in result.error
 
 
 def test_mallory_shares_one_key_with_each_side() -> None:
-    attack = cw.toy_dh_mitm(23, 5, 6, 15, 13)
+    attack = teaching.toy_dh_mitm(23, 5, 6, 15, 13)
     assert attack.M == pow(5, 13, 23)
     assert attack.alice_key == attack.mallory_with_alice == pow(5, 6 * 13, 23)
     assert attack.bob_key == attack.mallory_with_bob == pow(5, 15 * 13, 23)
     with pytest.raises(TLSError):
-        cw.toy_dh_mitm(24, 5, 6, 15, 13)
+        teaching.toy_dh_mitm(24, 5, 6, 15, 13)
 
 
 # ------------------------------------------------------------------------------ 05 key derivation
 def test_derive_keys_cuts_the_key_block_in_wire_order() -> None:
-    keys = cw.derive_keys(cw.DEMO_PREMASTER, cw.DEMO_CLIENT_RANDOM, cw.DEMO_SERVER_RANDOM, CBC)
-    master = prf(cw.DEMO_PREMASTER, b"master secret", cw.DEMO_CLIENT_RANDOM + cw.DEMO_SERVER_RANDOM, 48)
+    keys = teaching.derive_keys(teaching.DEMO_PREMASTER, teaching.DEMO_CLIENT_RANDOM, teaching.DEMO_SERVER_RANDOM, CBC)
+    master = prf(teaching.DEMO_PREMASTER, b"master secret", teaching.DEMO_CLIENT_RANDOM + teaching.DEMO_SERVER_RANDOM, 48)
     assert keys["master_secret"] == master
-    block = prf(master, b"key expansion", cw.DEMO_SERVER_RANDOM + cw.DEMO_CLIENT_RANDOM, 96)
-    pieces = [keys[name] for name, length in cw.key_block_layout(CBC) if length]
+    block = prf(master, b"key expansion", teaching.DEMO_SERVER_RANDOM + teaching.DEMO_CLIENT_RANDOM, 96)
+    pieces = [keys[name] for name, length in teaching.key_block_layout(CBC) if length]
     assert b"".join(pieces) == block
     assert [len(piece) for piece in pieces] == [32, 32, 16, 16]
-    gcm_layout = dict(cw.key_block_layout(GCM))
+    gcm_layout = dict(teaching.key_block_layout(GCM))
     assert gcm_layout["client_write_MAC_key"] == 0 and gcm_layout["client_write_IV"] == 4
 
 
 def test_one_flipped_input_bit_changes_about_half_of_every_key() -> None:
     for target in ("client_random", "server_random", "premaster"):
-        result = cw.key_derivation_update(flip_input=target, flip=7)
+        result = teaching.key_derivation_update(flip_input=target, flip=7)
         assert result.error is None and result.input_bits_changed == 1
         assert result.changes[0][0] == "master_secret"
         for name, changed, total in result.changes:
             assert total == 8 * len(result.keys[name])
-            assert changed == cw.bit_difference(result.keys[name], result.original_keys[name])
+            assert changed == teaching.bit_difference(result.keys[name], result.original_keys[name])
             assert 0.25 < changed / total < 0.75, name
 
 
 def test_unchanged_inputs_change_nothing() -> None:
-    result = cw.key_derivation_update()
+    result = teaching.key_derivation_update()
     assert result.input_bits_changed == 0 and all(changed == 0 for _, changed, _ in result.changes)
 
 
@@ -159,58 +163,58 @@ def test_unchanged_inputs_change_nothing() -> None:
     ],
 )
 def test_key_derivation_update_explains_bad_input(kwargs: dict, fragment: str) -> None:
-    result = cw.key_derivation_update(**kwargs)
+    result = teaching.key_derivation_update(**kwargs)
     assert result.error is not None and fragment in result.error
     assert result.as_text().startswith("cannot derive")
 
 
 # ------------------------------------------------------------------------------ 06 records
 def test_gcm_record_is_what_aesgcm_produces() -> None:
-    sealed, receiver = cw.seal_demo_record(b"Hello, HTTPS!", sequence_number=5)
+    sealed, receiver = teaching.seal_demo_record(b"Hello, HTTPS!", sequence_number=5)
     additional_data = (5).to_bytes(8, "big") + b"\x17\x03\x03" + (13).to_bytes(2, "big")
-    expected = AESGCM(cw.DEMO_RECORD_KEY).encrypt(cw.DEMO_RECORD_NONCE, b"Hello, HTTPS!", additional_data)
-    assert sealed.fragment == cw.DEMO_RECORD_NONCE[4:] + expected
-    assert sealed.additional_data == additional_data and sealed.nonce == cw.DEMO_RECORD_NONCE
+    expected = AESGCM(teaching.DEMO_RECORD_KEY).encrypt(teaching.DEMO_RECORD_NONCE, b"Hello, HTTPS!", additional_data)
+    assert sealed.fragment == teaching.DEMO_RECORD_NONCE[4:] + expected
+    assert sealed.additional_data == additional_data and sealed.nonce == teaching.DEMO_RECORD_NONCE
     assert receiver.open(ContentType.APPLICATION_DATA, 0x0303, sealed.fragment) == b"Hello, HTTPS!"
 
 
 def test_chacha_record_xors_the_sequence_number_into_the_nonce() -> None:
-    key, iv = cw.default_record_inputs("ChaCha20-Poly1305")
+    key, iv = teaching.default_record_inputs("ChaCha20-Poly1305")
     suite = CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
-    sealed, _ = cw.seal_demo_record(b"abc", key, iv, suite=suite, sequence_number=2)
+    sealed, _ = teaching.seal_demo_record(b"abc", key, iv, suite=suite, sequence_number=2)
     nonce = (int.from_bytes(iv, "big") ^ 2).to_bytes(12, "big")
     additional_data = (2).to_bytes(8, "big") + b"\x17\x03\x03\x00\x03"
     assert sealed.fragment == ChaCha20Poly1305(key).encrypt(nonce, b"abc", additional_data)
 
 
 def test_cbc_records_mac_then_encrypt_and_encrypt_then_mac() -> None:
-    key, iv = cw.default_record_inputs("AES-128-CBC + HMAC-SHA256, encrypt-then-MAC")
-    mac_key = cw.DEMO_MAC_KEY
+    key, iv = teaching.default_record_inputs("AES-128-CBC + HMAC-SHA256, encrypt-then-MAC")
+    mac_key = teaching.DEMO_MAC_KEY
     header = (0).to_bytes(8, "big") + b"\x17\x03\x03"
-    etm, _ = cw.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=True)
+    etm, _ = teaching.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=True)
     covered = etm.fragment[: -len(etm.mac)]
     assert etm.mac == hmac.digest(mac_key, header + len(covered).to_bytes(2, "big") + covered, "sha256")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     assert decryptor.update(covered[16:]) + decryptor.finalize() == b"Hello" + bytes([10]) * 11
 
-    mte, _ = cw.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=False)
+    mte, _ = teaching.seal_demo_record(b"Hello", key, iv, suite=CBC, encrypt_then_mac=False)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
     inner = decryptor.update(mte.fragment[16:]) + decryptor.finalize()
     mac = hmac.digest(mac_key, header + b"\x00\x05" + b"Hello", "sha256")
     assert inner == b"Hello" + mac + bytes([10]) * 11 and mte.mac == mac
 
 
-@pytest.mark.parametrize("protection", list(cw.RECORD_SUITES))
+@pytest.mark.parametrize("protection", list(teaching.RECORD_SUITES))
 def test_a_flipped_bit_gives_bad_record_mac(protection: str) -> None:
-    key, nonce = cw.default_record_inputs(protection)
-    clean = cw.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection)
+    key, nonce = teaching.default_record_inputs(protection)
+    clean = teaching.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection)
     assert clean.rejection is None and clean.opened == b"Hello, HTTPS!"
     assert clean.received == clean.sealed.record
     for bit in (0, 8 * len(clean.sealed.fragment) - 1):
-        flipped = cw.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection, flip=bit)
+        flipped = teaching.record_update("Hello, HTTPS!", key.hex(), nonce.hex(), protection=protection, flip=bit)
         assert isinstance(flipped.rejection, BadRecordMac)
         assert flipped.rejection.alert == AlertDescription.BAD_RECORD_MAC
-        assert cw.bit_difference(flipped.received, clean.sealed.record) == 1
+        assert teaching.bit_difference(flipped.received, clean.sealed.record) == 1
         assert "REJECTED" in flipped.as_text()
 
 
@@ -225,22 +229,22 @@ def test_a_flipped_bit_gives_bad_record_mac(protection: str) -> None:
     ],
 )
 def test_record_update_explains_bad_input(kwargs: dict, fragment: str) -> None:
-    result = cw.record_update(**kwargs)
+    result = teaching.record_update(**kwargs)
     assert result.error is not None and fragment in result.error and result.sealed is None
 
 
 # ------------------------------------------------------------------------------ 02 certificates
 def test_certificate_check_by_name_and_by_ip() -> None:
-    assert cw.certificate_check("valid", "localhost").ok
-    by_ip = cw.certificate_check("valid", "127.0.0.1")
+    assert teaching.certificate_check("valid", "localhost").ok
+    by_ip = teaching.certificate_check("valid", "127.0.0.1")
     assert by_ip.ok and str(by_ip.ip_address) == "127.0.0.1"
-    wrong = cw.certificate_check("valid", "www.example.com")
+    wrong = teaching.certificate_check("valid", "www.example.com")
     assert not wrong.ok and wrong.error is not None and wrong.error.name == "name"
     assert wrong.alert == AlertDescription.BAD_CERTIFICATE
-    assert cw.certificate_check("ip_not_in_certificate", "").error.name == "name"  # scenario's own target
-    assert cw.certificate_check("expired", "localhost").error.name == "validity"
+    assert teaching.certificate_check("ip_not_in_certificate", "").error.name == "name"  # scenario's own target
+    assert teaching.certificate_check("expired", "localhost").error.name == "validity"
     with pytest.raises(CertificateError):
-        cw.certificate_check("no such scenario")
+        teaching.certificate_check("no such scenario")
 
 
 # ------------------------------------------------------------------------------ stream helpers
@@ -254,8 +258,8 @@ def test_stream_tamper_flips_the_located_byte_once_across_chunks() -> None:
         22, bytes([HandshakeType.SERVER_KEY_EXCHANGE]) + (4).to_bytes(3, "big") + b"\x00\x01\x02\x03"
     )
     stream = hello + key_exchange
-    tamper = cw.StreamTamper(
-        "server_to_client", cw.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 2)
+    tamper = live.StreamTamper(
+        "server_to_client", live.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 2)
     )
     first, second = stream[:7], stream[7:]
     assert tamper("client_to_server", b"\x16\x03", 0) == b"\x16\x03"  # other direction: untouched
@@ -263,7 +267,7 @@ def test_stream_tamper_flips_the_located_byte_once_across_chunks() -> None:
     forwarded = tamper("server_to_client", second, len(first))
     target = len(hello) + 5 + 4 + 2
     assert tamper.flipped_at == target
-    assert cw.bit_difference(first + forwarded, stream) == 1
+    assert teaching.bit_difference(first + forwarded, stream) == 1
     assert (first + forwarded)[target] == stream[target] ^ 1
     assert bytes(tamper.seen["server_to_client"]) == stream  # what was sent, before tampering
     again = tamper("server_to_client", stream, len(stream))
@@ -272,14 +276,14 @@ def test_stream_tamper_flips_the_located_byte_once_across_chunks() -> None:
 
 def test_record_byte_locator_counts_from_the_end() -> None:
     stream = _record(22, b"\x01" * 4) + _record(23, b"\xaa\xbb\xcc")
-    locate = cw.StreamTamper.record_byte(ContentType.APPLICATION_DATA, -1)
+    locate = live.StreamTamper.record_byte(ContentType.APPLICATION_DATA, -1)
     assert locate(stream) == len(stream) - 1
     assert locate(stream[:-1]) is None  # the record is not complete yet
 
 
 def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
     stream = _record(21, b"\x02\x33") + _record(20, b"\x01") + _record(21, b"\x99\x99")
-    alerts = cw.cleartext_alerts(stream)
+    alerts = cleartext_alerts(stream)
     assert [alert.description for alert in alerts] == [AlertDescription.DECRYPT_ERROR]
 
 
@@ -288,33 +292,34 @@ def test_cleartext_alerts_stop_at_change_cipher_spec() -> None:
 def test_cleartext_transcript_gives_the_session_hash_of_a_real_session() -> None:
     from httpslab.capture import analyze_capture
     from httpslab.crypto.keyschedule import transcript_hash
-    from httpslab.openssl_peers import record_session
+    from httpslab.peers.openssl import record_session
 
     session = record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
     capture = analyze_capture(session.client_to_server, session.server_to_client, session.keylog)
-    transcript = cw.cleartext_handshake_transcript(session.client_to_server, session.server_to_client)
+    transcript = cleartext_handshake_transcript(session.client_to_server, session.server_to_client)
     assert transcript_hash(transcript) == capture.session_hash()
     with pytest.raises(TLSError):
-        cw.cleartext_handshake_transcript(session.server_to_client, session.client_to_server)
+        cleartext_handshake_transcript(session.server_to_client, session.client_to_server)
 
 
 @pytest.mark.interop
 def test_openssl_client_sends_decrypt_error_for_a_flipped_signed_point() -> None:
-    from httpslab.openssl_peers import OpenSSLPeerError, record_session
+    from httpslab.errors import OpenSSLPeerError
+    from httpslab.peers.openssl import record_session
 
-    tamper = cw.StreamTamper(
-        "server_to_client", cw.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 10)
+    tamper = live.StreamTamper(
+        "server_to_client", live.StreamTamper.handshake_message_byte(HandshakeType.SERVER_KEY_EXCHANGE, 10)
     )
     with pytest.raises(OpenSSLPeerError):
         record_session("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", tamper=tamper, timeout=5)
     assert tamper.flipped_at is not None
-    alerts = cw.cleartext_alerts(bytes(tamper.seen["client_to_server"]))
+    alerts = cleartext_alerts(bytes(tamper.seen["client_to_server"]))
     assert alerts and alerts[0].description == AlertDescription.DECRYPT_ERROR
 
 
 @pytest.mark.interop
 def test_connect_to_demo_server_by_ip_and_by_wrong_name() -> None:
-    by_ip, wrong = cw.connect_to_demo_server(["127.0.0.1", "www.example.com"])
+    by_ip, wrong = live.connect_to_demo_server(["127.0.0.1", "www.example.com"])
     assert (
         by_ip.ok
         and by_ip.certificates_on_wire == 2
@@ -332,7 +337,7 @@ def test_connect_to_demo_server_by_ip_and_by_wrong_name() -> None:
 
 def test_widgets_carry_controls_classes_and_recompute(capsys: pytest.CaptureFixture[str]) -> None:
     panels = {
-        "httpslab-certificates": cw.certificate_widget(),
+        "httpslab-certificates": pki_widgets.certificate_widget(),
         "httpslab-toy-rsa": cw.toy_rsa_widget(),
         "httpslab-toy-dh": cw.toy_dh_widget(),
         "httpslab-key-derivation": cw.key_derivation_widget(),
@@ -387,7 +392,7 @@ def test_draw_avalanche_bars_and_labels() -> None:
 
 
 def test_draw_record_map_segments_follow_the_parts() -> None:
-    sealed, _ = cw.seal_demo_record(b"x" * 40)
+    sealed, _ = teaching.seal_demo_record(b"x" * 40)
     ax = cp.draw_record_map(sealed.parts(), highlight=5 + 8)
     segments = [patch for patch in ax.patches if (patch.get_gid() or "").startswith("part-")]
     assert [patch.get_gid() for patch in segments] == [
@@ -403,7 +408,7 @@ def test_draw_record_map_segments_follow_the_parts() -> None:
 
 
 def test_draw_key_schedule_and_toy_dh_and_cbc_comparison() -> None:
-    ax = cp.draw_key_schedule(cw.key_block_layout(GCM), extended_master_secret=True)
+    ax = cp.draw_key_schedule(teaching.key_block_layout(GCM), extended_master_secret=True)
     gids = {text.get_gid() for text in ax.texts}
     assert {
         "node-premaster",
@@ -424,9 +429,9 @@ def test_draw_key_schedule_and_toy_dh_and_cbc_comparison() -> None:
     }
     assert marked == {"alice": [6.0, 8.0], "bob": [15.0, 19.0]}
 
-    key, iv = cw.default_record_inputs("AES-128-CBC + HMAC-SHA256, MAC-then-encrypt")
-    mte, _ = cw.seal_demo_record(b"Hi", key, iv, suite=CBC)
-    etm, _ = cw.seal_demo_record(b"Hi", key, iv, suite=CBC, encrypt_then_mac=True)
+    key, iv = teaching.default_record_inputs("AES-128-CBC + HMAC-SHA256, MAC-then-encrypt")
+    mte, _ = teaching.seal_demo_record(b"Hi", key, iv, suite=CBC)
+    etm, _ = teaching.seal_demo_record(b"Hi", key, iv, suite=CBC, encrypt_then_mac=True)
     axes = cp.draw_cbc_comparison(mte, etm)
     assert len(axes) == 4
     assert "part-MAC" in {patch.get_gid() for patch in axes[2].patches}  # EtM: MAC on the wire
@@ -436,13 +441,13 @@ def test_draw_key_schedule_and_toy_dh_and_cbc_comparison() -> None:
 def test_render_functions_return_figures_or_none() -> None:
     from matplotlib.figure import Figure
 
-    assert isinstance(cw.render_toy_dh(cw.toy_dh(23, 5, 6, 15)), Figure)
-    assert cw.render_toy_dh(cw.toy_dh(22, 5, 6, 15)) is None
-    assert isinstance(cw.render_key_derivation(cw.key_derivation_update(flip=3)), Figure)
-    assert cw.render_key_derivation(cw.key_derivation_update(client_random_hex="00")) is None
-    assert isinstance(cw.render_record(cw.record_update(flip=1)), Figure)
-    assert cw.render_record(cw.record_update(key_hex="00")) is None
-    assert isinstance(cw.render_certificate(cw.certificate_check("valid", "localhost")), Figure)
+    assert isinstance(cp.render_toy_dh(teaching.toy_dh(23, 5, 6, 15)), Figure)
+    assert cp.render_toy_dh(teaching.toy_dh(22, 5, 6, 15)) is None
+    assert isinstance(cp.render_key_derivation(teaching.key_derivation_update(flip=3)), Figure)
+    assert cp.render_key_derivation(teaching.key_derivation_update(client_random_hex="00")) is None
+    assert isinstance(cp.render_record(teaching.record_update(flip=1)), Figure)
+    assert cp.render_record(teaching.record_update(key_hex="00")) is None
+    assert isinstance(pki_plots.render_certificate(teaching.certificate_check("valid", "localhost")), Figure)
 
 
 # ------------------------------------------------------------------------------ widget pictures
@@ -459,7 +464,7 @@ def test_widget_picture_is_redrawn_in_one_figure_and_shown_as_png() -> None:
     figure = dh_panel.picture.figure
     first = dh_panel.png
     assert dh_panel.output.value == first and dh_panel.output.format == "png"
-    assert _png_size(first) == (6 * cw.WIDGET_DPI, 3 * cw.WIDGET_DPI)
+    assert _png_size(first) == (6 * WIDGET_DPI, 3 * WIDGET_DPI)
     dh_panel.controls["a"].value = 300
     assert dh_panel.picture.figure is figure and len(figure.axes) == 1  # reused, not rebuilt
     assert dh_panel.png != first and dh_panel.output.value == dh_panel.png
@@ -481,9 +486,9 @@ def test_widget_picture_is_redrawn_in_one_figure_and_shown_as_png() -> None:
 def test_record_widget_protection_change_is_one_update(monkeypatch: pytest.MonkeyPatch) -> None:
     panel = cw.record_widget()
     calls = []
-    original = cw.record_update
+    original = teaching.record_update
 
-    def counting(*args: object, **kwargs: object) -> cw.RecordResult:
+    def counting(*args: object, **kwargs: object) -> teaching.RecordResult:
         calls.append(kwargs["protection"])
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -502,9 +507,9 @@ def test_key_derivation_slider_reaches_the_last_bit_of_the_chosen_input(
     slider, target = panel.controls["flip"], panel.controls["flip_input"]
     assert slider.max == 255  # client random: 32 bytes
     calls = []
-    original = cw.key_derivation_update
+    original = teaching.key_derivation_update
 
-    def counting(*args: object, **kwargs: object) -> cw.KeyDerivationResult:
+    def counting(*args: object, **kwargs: object) -> teaching.KeyDerivationResult:
         calls.append((kwargs["flip_input"], kwargs["flip"]))
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -512,7 +517,7 @@ def test_key_derivation_slider_reaches_the_last_bit_of_the_chosen_input(
     target.value = "premaster"  # 48 bytes = 384 bits
     assert slider.max == 383 and calls == [("premaster", 0)]
     slider.value = 383  # the premaster's last bit is reachable and valid
-    assert panel.result.error is None and panel.result.inputs["premaster"][-1] == cw.DEMO_PREMASTER[-1] ^ 1
+    assert panel.result.error is None and panel.result.inputs["premaster"][-1] == teaching.DEMO_PREMASTER[-1] ^ 1
     target.value = "server_random"  # back to 32 bytes: the value is clamped, one update, no error
     assert slider.max == 255 and slider.value == 255
     assert calls[-1] == ("server_random", 255) and len(calls) == 3
@@ -540,7 +545,7 @@ def test_avalanche_picture_updates_bars_in_place_and_rebuilds_for_other_names() 
 
 
 def test_certificate_widget_draws_the_compact_chain() -> None:
-    panel = cw.certificate_widget("tampered_signature", "")
+    panel = pki_widgets.certificate_widget("tampered_signature", "")
     ax = panel.picture.figure.axes[0]
     from httpslab.notebook.pki_plots import FAILED_COLOUR, PASSED_COLOUR
 
@@ -549,7 +554,7 @@ def test_certificate_widget_draws_the_compact_chain() -> None:
     passed_here = sum(check.passed for check in panel.result.checks if check.depth == 0)
     summary = next(t for t in ax.texts if t.get_gid() == "check-0-passed")
     assert summary.get_text() == f"✓ {passed_here} checks passed" and summary.get_color() == PASSED_COLOUR
-    assert panel.png is not None and _png_size(panel.png)[0] == int(7.5 * cw.WIDGET_DPI)
+    assert panel.png is not None and _png_size(panel.png)[0] == int(7.5 * WIDGET_DPI)
     panel.controls["scenario"].value = "valid"
     assert panel.picture.figure.axes[0] is ax
     assert not [t for t in ax.texts if t.get_color() == FAILED_COLOUR]  # the old drawing is gone
@@ -612,11 +617,11 @@ def test_connect_to_demo_server_reports_a_hang_up_during_the_handshake_as_a_tran
 ) -> None:
     # the TCP stream ends with no alert: a transport failure, not an OpenSSL peer that failed
     from httpslab import relay
-    from httpslab.openssl_peers import OpenSSLPeerError
+    from httpslab.errors import OpenSSLPeerError
 
     monkeypatch.setattr(relay, "RecordingRelay", type("Relay", (_RelayThatHangsUp,), {"reset": reset}))
     with pytest.raises(TransportError) as info:
-        cw.connect_to_demo_server(["127.0.0.1"])
+        live.connect_to_demo_server(["127.0.0.1"])
     assert type(info.value) is TransportError and not isinstance(info.value, OpenSSLPeerError | OSError)
     assert type(info.value.__cause__) in causes
     assert str(info.value).startswith("the connection to openssl s_server (through the recording relay) ")

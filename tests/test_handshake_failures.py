@@ -63,7 +63,7 @@ from httpslab.messages import (
     decode_handshake,
     encode_handshake,
 )
-from httpslab.openssl_peers import OP_NO_EXTENDED_MASTER_SECRET, openssl_s_client, openssl_s_server
+from httpslab.peers.openssl import OP_NO_EXTENDED_MASTER_SECRET, openssl_s_client, openssl_s_server
 from httpslab.pki import demo_pki, scenario
 from httpslab.record import Record, split_records
 from httpslab.relay import CLIENT_TO_SERVER, SERVER_TO_CLIENT, RecordingRelay

@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from peer_helpers import no_ems_environment
 
 from httpslab.capture import analyze_capture
 from httpslab.connection import ConnectionClosed, TLSConfig
@@ -56,11 +57,10 @@ from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import AlertDescription, CipherSuite, ContentType
 from httpslab.io import TLSServer, TLSSession, connect, server_config
 from httpslab.keylog import KeyLog
-from httpslab.openssl_peers import (
+from httpslab.peers.files import dh_parameters_file
+from httpslab.peers.openssl import (
     OP_NO_EXTENDED_MASTER_SECRET,
     OpenSSLServer,
-    dh_parameters_file,
-    no_ems_environment,
     openssl_s_client,
     openssl_s_server,
 )
@@ -181,7 +181,7 @@ def _s_server(
 ) -> contextlib.AbstractContextManager[OpenSSLServer]:
     """``openssl s_server -www`` with an RSA and an ECDSA chain and every suite, serving many clients.
 
-    Started by :func:`httpslab.openssl_peers.openssl_s_server` (ready on ``ACCEPT``, retried
+    Started by :func:`httpslab.peers.openssl.openssl_s_server` (ready on ``ACCEPT``, retried
     on a taken port) with the RSA chain; the ECDSA one is s_server's second certificate
     (``-dcert``), and the server's ``ca_file`` trusts both roots.
     """

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from httpslab.errors import KeyLogError, TLSError
 from httpslab.keylog import CLIENT_RANDOM, TLS13_LABELS, KeyLog, KeyLogEntry
-from httpslab.openssl_peers import server_identity
+from httpslab.peers.files import server_identity
 
 
 def _memory_handshake(tmp_path: Path, version: ssl.TLSVersion) -> tuple[str, bytes]:

@@ -42,7 +42,7 @@ from httpslab.notebook.live import (
     https_get,
     seeded_random,
 )
-from httpslab.openssl_peers import RecordedSession, record_session
+from httpslab.peers.openssl import RecordedSession, record_session
 from httpslab.record import RecordProtection
 from httpslab.transcript import Transcript
 

@@ -26,7 +26,7 @@ from httpslab.crypto.suites import SUITES, SuiteInfo
 from httpslab.enums import ContentType, HandshakeType, NamedGroup
 from httpslab.errors import BadRecordMac, KeyLogError, TLSError
 from httpslab.messages import ClientKeyExchange, ServerDHParams, ServerECDHParams, encode_handshake
-from httpslab.openssl_peers import RecordedSession, record_session
+from httpslab.peers.openssl import RecordedSession, record_session
 from httpslab.record import RecordProtection, split_records
 
 pytestmark = pytest.mark.interop

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from httpslab.errors import TLSError
-from httpslab.openssl_peers import server_identity
-from httpslab.relay import CLIENT_TO_SERVER, SERVER_TO_CLIENT, RecordingRelay, RelayError
+from httpslab.errors import RelayError, TLSError
+from httpslab.peers.files import server_identity
+from httpslab.relay import CLIENT_TO_SERVER, SERVER_TO_CLIENT, RecordingRelay
 
 
 class EchoServer:

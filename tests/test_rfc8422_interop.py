@@ -26,13 +26,15 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from peer_helpers import wait_for
 
 from httpslab.connection import DEFAULT_SIGNATURE_SCHEMES, TLSConfig
 from httpslab.crypto.suites import parse_suite_name
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import AlertReceived, HandshakeFailure, IllegalParameter, TLSError
 from httpslab.io import TLSServer, connect, load_credential, server_config
-from httpslab.openssl_peers import ServerIdentity, openssl_s_client, openssl_s_server, wait_for
+from httpslab.peers.files import ServerIdentity
+from httpslab.peers.openssl import openssl_s_client, openssl_s_server
 from httpslab.pki import demo_pki
 from httpslab.pki.ca import PemFiles, cert_to_pem, key_to_pem
 

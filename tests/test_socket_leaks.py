@@ -6,7 +6,7 @@
 - ``notebook.live.https_get`` raises TransportError (not the bare OSError) when a socket
   cannot be bound or the relay cannot make its own, and closes its listener and its client
   socket;
-- ``crypto_widgets.connect_to_demo_server`` reports a client that cannot reach the relay as
+- ``live.connect_to_demo_server`` reports a client that cannot reach the relay as
   a :class:`TransportError` (a TLSError), not as a raw ConnectionRefusedError, and at once;
   a client socket that cannot be bound and a relay that cannot make its socket too.
 
@@ -26,10 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from httpslab import openssl_peers, relay
-from httpslab.errors import TLSError, TransportError
-from httpslab.notebook import crypto_widgets, live
-from httpslab.relay import RecordingRelay, RelayError
+import httpslab.peers.files as peer_files
+import httpslab.peers.openssl as openssl_peers
+from httpslab import relay
+from httpslab.errors import RelayError, TLSError, TransportError
+from httpslab.notebook import live
+from httpslab.relay import RecordingRelay
 
 _RealSocket = socket.socket
 
@@ -69,7 +71,7 @@ def _open(sockets: list[_TrackedSocket]) -> list[_TrackedSocket]:
 
 
 def _keylog_dirs() -> set[Path]:
-    return set(openssl_peers._scratch_dir().glob("httpslab-keylog-*"))
+    return set(peer_files._scratch_dir().glob("httpslab-keylog-*"))
 
 
 def test_record_session_closes_its_sockets_when_the_relay_cannot_be_made(
@@ -200,7 +202,7 @@ def test_connect_to_demo_server_reports_a_refused_relay_as_a_transport_error(
     with pytest.raises(
         TransportError, match=r"connecting to the recording relay at 127\.0\.0\.1:\d+ failed"
     ) as info:
-        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+        live.connect_to_demo_server(["127.0.0.1"])
     assert isinstance(info.value, TLSError) and not isinstance(info.value, OSError)
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
     assert "run the cell again" in str(info.value)
@@ -230,7 +232,7 @@ def test_connect_to_demo_server_reports_a_failed_bind_as_a_transport_error(
     fail_after_s_server_starts: type[_TrackedSocket],
 ) -> None:
     with pytest.raises(TransportError) as info:
-        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+        live.connect_to_demo_server(["127.0.0.1"])
     assert str(info.value) == "binding the client's socket to 127.0.0.1:0 failed: Address already in use"
     assert type(info.value) is TransportError and isinstance(info.value.__cause__, OSError)
     assert len(fail_after_s_server_starts.made) == 1
@@ -243,7 +245,7 @@ def test_connect_to_demo_server_reports_a_relay_without_a_socket_as_a_transport_
 ) -> None:
     monkeypatch.setattr(relay, "RecordingRelay", _RelayWithoutDescriptors)
     with pytest.raises(TransportError) as info:
-        crypto_widgets.connect_to_demo_server(["127.0.0.1"])
+        live.connect_to_demo_server(["127.0.0.1"])
     assert str(info.value) == "starting the recording relay failed: Too many open files"
     assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.EMFILE
     assert _open(tracked.made) == []  # the client's socket (and s_server's probes) closed

@@ -3,7 +3,7 @@
 Every function takes ``ax=None`` (a new small figure is made when it is None), draws with
 matplotlib (the Agg backend is enough) and returns the Axes. Nothing here computes
 cryptography: the numbers come from :mod:`httpslab.crypto.keyschedule`, :mod:`httpslab.record` and
-:mod:`httpslab.crypto.keyexchange` through :mod:`httpslab.notebook.crypto_widgets`.
+:mod:`httpslab.crypto.keyexchange` through :mod:`httpslab.teaching`.
 
 - :func:`draw_avalanche` — bits changed per derived key after a small input change (RFC 5246 §5
   PRF: a good PRF changes about half of the output bits);
@@ -26,10 +26,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .panel import reused_figure, reused_picture
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ..record import SealedRecord
+    from ..teaching import KeyDerivationResult, RecordResult, ToyDH
 
 __all__ = [
     "PART_COLOURS",
@@ -40,6 +44,9 @@ __all__ = [
     "draw_key_schedule",
     "draw_record_map",
     "draw_toy_dh",
+    "render_key_derivation",
+    "render_record",
+    "render_toy_dh",
 ]
 
 #: one colour per record part label (anything else is grey)
@@ -128,7 +135,7 @@ def draw_key_schedule(
     """The TLS 1.2 key schedule as a graph: inputs, PRF calls, and the key block's pieces.
 
     ``key_block_parts`` is ``[(name, length), ...]`` (e.g. from
-    :func:`httpslab.notebook.crypto_widgets.key_block_layout`); pieces of length 0 are left
+    :func:`httpslab.teaching.key_block_layout`); pieces of length 0 are left
     out. Boxes carry gids ``node-<name>``.
     """
     from matplotlib.patches import FancyArrowPatch
@@ -321,3 +328,35 @@ def draw_cbc_comparison(
         ax=axes[3], title="… its ciphertext decrypts to plaintext || padding (only after the MAC was checked)",
     )  # fmt: skip
     return axes
+
+
+# ------------------------------------------------------------------------------ widget pictures
+def render_toy_dh(result: ToyDH, *, figure: Figure | None = None) -> Figure | None:
+    """The powers of g with A and B marked (:func:`~httpslab.notebook.crypto_plots.draw_toy_dh`)."""
+    if result.error:
+        return None
+    figure, picture = reused_picture((6, 3), figure, ToyDHPicture)
+    figure.subplots_adjust(left=0.12, right=0.97, top=0.9, bottom=0.17)  # room for the x label
+    picture.update(result.p, result.g, result.a, result.b)
+    return figure
+
+
+def render_key_derivation(result: KeyDerivationResult, *, figure: Figure | None = None) -> Figure | None:
+    """The avalanche bars of ``result`` (:func:`~httpslab.notebook.crypto_plots.draw_avalanche`)."""
+    if result.error:
+        return None
+    figure, picture = reused_picture((7, 3.2), figure, AvalanchePicture)
+    figure.subplots_adjust(left=0.28, right=0.97, top=0.9, bottom=0.16)
+    picture.update(result.changes)
+    return figure
+
+
+def render_record(result: RecordResult, *, figure: Figure | None = None) -> Figure | None:
+    """The byte map of the sealed record, the flipped bit in red."""
+    if result.sealed is None:
+        return None
+    figure, ax = reused_figure((10, 1.5), figure)
+    highlight = None if result.flipped_bit is None else 5 + result.flipped_bit // 8
+    verdict = "rejected: bad_record_mac" if result.rejection is not None else "accepted"
+    draw_record_map(result.sealed.parts(), ax=ax, highlight=highlight, title=f"record ({verdict})")
+    return figure

@@ -28,8 +28,9 @@ from ..capture import CapturedSession
 from ..crypto.keyschedule import transcript_hash, verify_data
 from ..crypto.suites import parse_suite_name
 from ..enums import ContentType, HandshakeType
-from ..errors import LocalProtocolError, TLSError
+from ..errors import LocalProtocolError
 from .live import VERSIONS, HelloProbe, LiveSession, hello_probe, https_get
+from .panel import load_ipywidgets, saved_figure_png
 
 __all__ = [
     "DEMO_SUITES",
@@ -38,7 +39,6 @@ __all__ = [
     "RecordView",
     "connection_update",
     "connection_widget",
-    "figure_png",
     "finished_update",
     "finished_widget",
     "hello_update",
@@ -68,42 +68,14 @@ SERVER_SUITES: tuple[str, ...] = (
 )
 
 
-def _widgets() -> Any:
-    import ipywidgets
-
-    return ipywidgets
-
-
-def figure_png(figure: Any, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes (for an ``ipywidgets.Image``), then closed.
-
-    Widgets show pictures through an Image widget rather than an Output area: an update then
-    sends no display message, so it behaves the same in a browser, under nbval and in tests.
-    """
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
-
-
 # =============================================================================== 00: connect
 def connection_update(suite: str, seed: int = 2024) -> LiveSession:
     """One HTTPS GET with ``suite`` (network: loopback, real OpenSSL server)."""
     return https_get(suite, seed=seed)
 
 
-def _eavesdropper_text(session: LiveSession, limit: int = 64) -> str:
-    data = session.client_to_server
-    shown = data[:limit].hex(" ")
-    return f"{len(data)} bytes client→server; the first {min(limit, len(data))}: {shown}"
-
-
 def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     from .ladder import draw_ladder
 
     suite = widgets.Dropdown(options=list(suites), value=suites[0], description="cipher suite")
@@ -131,7 +103,7 @@ def connection_widget(suites: Sequence[str] = DEMO_SUITES, seed: int = 2024) -> 
         else:
             status.value = f"the handshake failed: {result.error}"
         ax = draw_ladder(result.transcript, title=suite.value)
-        output.value = figure_png(ax.figure)
+        output.value = saved_figure_png(ax.figure)
         return result
 
     box.run = run
@@ -153,7 +125,7 @@ def hello_update(
     at least one suite; a TLS 1.2 hello names one version, the highest it supports).
     """
     from ..crypto.suites import suite_info
-    from ..openssl_peers import openssl_s_server
+    from ..peers.openssl import openssl_s_server
 
     if not suites:
         raise LocalProtocolError("tick at least one cipher suite: a ClientHello must offer one")
@@ -176,7 +148,7 @@ def hello_widget(
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
     ),
 ) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     suites = widgets.SelectMultiple(
         options=list(offered), value=tuple(initial), rows=len(offered), description="client suites"
     )
@@ -278,7 +250,7 @@ def finished_update(captured: CapturedSession, message_index: int, offset: int) 
 
 
 def finished_widget(captured: CapturedSession) -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     covered = _client_finished_transcript(captured)
     message = widgets.Dropdown(
         options=[(f"{i}: {name} ({len(raw)} bytes)", i) for i, (name, raw) in enumerate(covered)],
@@ -327,7 +299,7 @@ def mutual_tls_update(send_certificate: bool, suite: str = DEMO_SUITES[0]) -> Li
 
 
 def mutual_tls_widget() -> Any:
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     send = widgets.Checkbox(value=True, description="send client certificate")
     send.style.description_width = "initial"
     output = widgets.HTML()
@@ -413,7 +385,7 @@ def _message_text(message: Any) -> str:
 def record_widget(captured: CapturedSession) -> Any:
     import html
 
-    widgets = _widgets()
+    widgets = load_ipywidgets()
     options = []
     for position, record in enumerate(captured.records):
         view = record_update(captured, position)
@@ -449,8 +421,3 @@ def record_widget(captured: CapturedSession) -> Any:
     picker.observe(run, names="value")
     run()
     return box
-
-
-def describe_error(error: TLSError | None) -> str:
-    """A one-line text for an error (or "none")."""
-    return "none" if error is None else f"{type(error).__name__}: {error}"

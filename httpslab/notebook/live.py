@@ -30,18 +30,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..capture import cleartext_alerts
 from ..connection import ClientConnection, TLSConfig
 from ..crypto.suites import parse_suite_name, suite_info
 from ..enums import AlertDescription, CipherSuite, ContentType, HandshakeType, ProtocolVersion
 from ..errors import DecodeError, HandshakeTimeout, LocalProtocolError, TLSError, TransportError
-from ..messages import ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
+from ..messages import Alert, ClientHello, HandshakeReader, ServerHello, decode_alert, decode_handshake
 from ..pki.ca import DemoPKI, PemFiles
-from ..record import Record, split_records
+from ..record import RECORD_HEADER_LENGTH, Record, split_records
 from ..relay import RecordingRelay
 
 __all__ = [
+    "ConnectionOutcome",
     "HelloProbe",
     "LiveSession",
+    "StreamTamper",
+    "connect_to_demo_server",
     "connection_keys",
     "demo_files",
     "demo_openssl_server",
@@ -84,11 +88,11 @@ def demo_files(key_type: str = "rsa") -> PemFiles:
 
 @contextlib.contextmanager
 def demo_openssl_server(suite: str | CipherSuite | None = None, **options: Any) -> Iterator[Any]:
-    """``openssl s_server -www`` (see :func:`httpslab.openssl_peers.openssl_s_server`) serving the
+    """``openssl s_server -www`` (see :func:`httpslab.peers.openssl.openssl_s_server`) serving the
     demo PKI's chain (leaf + intermediate), so that httpslab's client can verify it against
     ``demo_files(key_type).ca_file`` (also the server's ``.ca_file``). Yields the running
     :class:`OpenSSLServer`."""
-    from ..openssl_peers import openssl_s_server
+    from ..peers.openssl import openssl_s_server
 
     key_type = "rsa"
     if suite is not None:
@@ -146,20 +150,12 @@ class LiveSession:
     @property
     def alert(self) -> AlertDescription | None:
         """The fatal alert the server sent, read from the eavesdropper's bytes (None if none)."""
-        for record in _records(self.server_to_client):
+        for _, record in _located_records(self.server_to_client):
             if record.content_type == ContentType.ALERT and len(record.fragment) == 2:
                 alert = decode_alert(record.fragment)
                 if alert.description != AlertDescription.CLOSE_NOTIFY:
                     return AlertDescription(alert.description)
         return None
-
-
-def _records(stream: bytes) -> list[Record]:
-    try:
-        records, _rest = split_records(bytes(stream))
-    except TLSError:
-        return []
-    return records
 
 
 def connection_keys(connection: Any) -> dict[str, bytes | None]:
@@ -175,7 +171,7 @@ def connection_keys(connection: Any) -> dict[str, bytes | None]:
     }
 
 
-def https_get(
+def https_get(  # long: server thread, relay and client share one ExitStack and its cleanup
     suite: str | CipherSuite | Sequence[str | CipherSuite] = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     *,
     seed: int | None = 2024,
@@ -227,7 +223,7 @@ def https_get(
     server_context.set_ciphers("ALL:@SECLEVEL=1")
     server_context.load_cert_chain(files.server_chain_file, files.server_key_file)
     if info.key_exchange == "DHE":
-        from ..openssl_peers import dh_parameters_file
+        from ..peers.files import dh_parameters_file
 
         server_context.load_dh_params(str(dh_parameters_file("ffdhe2048")))
     if require_client_cert:
@@ -491,3 +487,200 @@ def hello_probe(
         server_bytes=bytes(received),
         elapsed=time.perf_counter() - started,
     )
+
+
+# ============================================================================== the demo server (02), tampering (04, 06)
+@dataclass(frozen=True)
+class ConnectionOutcome:
+    """One real ``ssl`` connection attempt to the demo server: did the client accept it?"""
+
+    server_hostname: str
+    ok: bool
+    #: OpenSSL's verification message when the client refused the certificate
+    error: str | None
+    #: the subjectAltName entries the client saw (empty when it refused)
+    subject_alt_names: tuple[tuple[str, str], ...]
+    #: how many certificates the server sent in its Certificate message (read off the wire)
+    certificates_on_wire: int
+    #: the alert the client sent when it refused, read off the wire (None if it accepted)
+    client_alert: Alert | None = None
+
+
+def connect_to_demo_server(server_hostnames: Sequence[str], key_type: str = "rsa") -> list[ConnectionOutcome]:
+    """Start ``openssl s_server`` with the demo chain and connect once per name, for real.
+
+    Each client is Python ``ssl`` (OpenSSL) trusting only the demo root, with
+    ``check_hostname`` on and ``server_hostname`` set to the name or IP address given; it
+    always connects to 127.0.0.1 through a recording relay, so the Certificate message the
+    server sent can be counted on the wire.
+
+    A refused certificate is an outcome (``ok`` False, OpenSSL's reason in ``error``). A
+    socket that fails raises :class:`~httpslab.errors.TransportError`: one that cannot be
+    opened or bound, a relay that cannot be reached, and a connection that is reset or ends
+    with no alert during the handshake (OpenSSL's ``SSLEOFError``: the TCP stream broke,
+    nothing at the TLS level refused anything). A handshake that fails for a TLS reason (an
+    alert, a protocol error) raises :class:`~httpslab.peers.openssl.OpenSSLPeerError`. Both
+    are TLSErrors.
+    """
+    from ..pki import demo_pki
+
+    pki = demo_pki(key_type)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory(prefix="httpslab-demo-chain-") as directory:
+        return _connect_with_files(pki.write_pem_files(directory), server_hostnames)
+
+
+def _connect_with_files(files: Any, server_hostnames: Sequence[str]) -> list[ConnectionOutcome]:
+    import contextlib
+    import ssl
+
+    from ..capture import cleartext_handshake_messages
+    from ..errors import OpenSSLPeerError
+    from ..io import bound_socket, started_relay
+    from ..messages import Certificate, decode_handshake
+    from ..peers.openssl import openssl_s_server
+    from ..relay import RecordingRelay
+
+    outcomes: list[ConnectionOutcome] = []
+    with openssl_s_server(
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+        ca_file=files.ca_file,
+    ) as server:
+        for name in server_hostnames:
+            context = ssl.create_default_context(cafile=str(server.ca_file))
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            error: str | None = None
+            alt_names: tuple[tuple[str, str], ...] = ()
+            # the relay serves our client's address only (a stray connection to its port from
+            # another process is hung up on instead of being recorded as this handshake)
+            with bound_socket("the client's socket") as raw:
+                relay = started_relay(RecordingRelay(server.address, only_from=raw.getsockname()[:2]))
+                with contextlib.closing(relay):
+                    relay_host, relay_port = relay.address
+                    try:
+                        raw.settimeout(10)
+                        raw.connect(relay.address)
+                    except OSError as exc:
+                        raise TransportError(
+                            f"connecting to the recording relay at {relay_host}:{relay_port} failed "
+                            f"({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
+                    try:
+                        with context.wrap_socket(raw, server_hostname=name) as tls:
+                            certificate = tls.getpeercert() or {}
+                            alt_names = tuple(certificate.get("subjectAltName", ()))  # type: ignore[arg-type]
+                    except ssl.SSLCertVerificationError as exc:  # the outcome this function shows
+                        error = exc.verify_message or str(exc)
+                    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError) as exc:
+                        # Debian's Python 3.11.2 says SSLZeroReturnError where 3.11.7 says SSLEOFError
+                        # the TCP stream ended or broke with no alert (what a reset is too, as a
+                        # ConnectionResetError below): nothing at the TLS level refused anything
+                        raise TransportError(
+                            f"the connection to openssl s_server (through the recording relay) ended "
+                            f"during the handshake ({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
+                    except ssl.SSLError as exc:
+                        raise OpenSSLPeerError(
+                            f"the handshake with openssl s_server as {name!r} failed: {exc}"
+                        ) from exc
+                    except OSError as exc:
+                        raise TransportError(
+                            f"the connection to openssl s_server (through the recording relay) broke "
+                            f"({type(exc).__name__}: {exc}); run the cell again"
+                        ) from exc
+                    try:
+                        relay.wait_closed(10)
+                    except TimeoutError as exc:
+                        raise TransportError(
+                            f"the connection through the recording relay did not end ({exc}); run the cell again"
+                        ) from exc
+                    server_flight = relay.server_to_client
+                    client_stream = relay.client_to_server
+            count = 0
+            for kind, body in cleartext_handshake_messages(server_flight):
+                if kind == HandshakeType.CERTIFICATE:
+                    raw_message = bytes([kind]) + len(body).to_bytes(3, "big") + body
+                    message = decode_handshake(raw_message)
+                    assert isinstance(message, Certificate)
+                    count = len(message.certificate_list)
+            alerts = cleartext_alerts(client_stream)
+            outcomes.append(
+                ConnectionOutcome(name, error is None, error, alt_names, count, alerts[0] if alerts else None)
+            )
+    return outcomes
+
+
+def _located_records(stream: bytes) -> list[tuple[int, Record]]:
+    """(offset, record) of each complete record at the start of ``stream``."""
+    try:
+        records, _rest = split_records(bytes(stream))
+    except TLSError:
+        return []
+    located = []
+    position = 0
+    for record in records:
+        located.append((position, record))
+        position += RECORD_HEADER_LENGTH + len(record.fragment)
+    return located
+
+
+class StreamTamper:
+    """A :data:`~httpslab.relay.Tamper` hook: flip one bit at a byte found by ``locate``.
+
+    ``locate(stream)`` gets everything seen so far in ``direction`` (including the chunk
+    being relayed) and returns the stream offset of the byte to change, or None (not there
+    yet). The byte's lowest bit is flipped once. Both streams are kept (``seen``), so after a
+    failed handshake the real alert a peer sent can be read with :func:`httpslab.capture.cleartext_alerts`.
+    """
+
+    def __init__(self, direction: str, locate: Callable[[bytes], int | None]) -> None:
+        self.direction = direction
+        self.locate = locate
+        self.seen: dict[str, bytearray] = {"client_to_server": bytearray(), "server_to_client": bytearray()}
+        self.flipped_at: int | None = None
+
+    def __call__(self, direction: str, data: bytes, offset: int) -> bytes:
+        stream = self.seen.setdefault(direction, bytearray())
+        stream += data
+        if direction != self.direction or self.flipped_at is not None:
+            return data
+        target = self.locate(bytes(stream))
+        if target is None or not offset <= target < offset + len(data):
+            return data
+        self.flipped_at = target
+        index = target - offset
+        return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+    @staticmethod
+    def handshake_message_byte(msg_type: HandshakeType, byte: int) -> Callable[[bytes], int | None]:
+        """Locator: byte ``byte`` of the body of the first ``msg_type`` handshake message
+        (negative counts from the end of the body); the message must sit in one record."""
+
+        def locate(stream: bytes) -> int | None:
+            for position, record in _located_records(stream):
+                if record.content_type == ContentType.CHANGE_CIPHER_SPEC:
+                    return None  # what follows is encrypted
+                if record.content_type != ContentType.HANDSHAKE:
+                    continue
+                inner = 0
+                for kind, raw in HandshakeReader().feed(record.fragment):
+                    if kind == msg_type:
+                        return position + RECORD_HEADER_LENGTH + inner + 4 + (byte % (len(raw) - 4))
+                    inner += len(raw)
+            return None
+
+        return locate
+
+    @staticmethod
+    def record_byte(content_type: ContentType, byte: int) -> Callable[[bytes], int | None]:
+        """Locator: byte ``byte`` of the fragment of the first record of ``content_type``
+        (negative counts from the end of the fragment)."""
+
+        def locate(stream: bytes) -> int | None:
+            for position, record in _located_records(stream):
+                if record.content_type == content_type:
+                    return position + RECORD_HEADER_LENGTH + (byte % len(record.fragment))
+            return None
+
+        return locate

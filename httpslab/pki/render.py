@@ -1,31 +1,31 @@
-"""Text rendering of a :class:`~httpslab.pki.verify.VerificationReport` as a checklist.
+"""Text for certificates: one-line labels of a subject and an issuer (RFC 4514 names).
 
-The pictures (matplotlib) live in :mod:`httpslab.notebook.pki_plots`; this module needs only
-the standard library, so the core can print a report anywhere.
+Standard library and ``cryptography`` only, so the core can print anywhere; the pictures
+(matplotlib) live in :mod:`httpslab.notebook.pki_plots`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
-if TYPE_CHECKING:
-    from .verify import VerificationReport
-
-__all__ = ["report_as_text"]
+__all__ = ["describe", "describe_issuer"]
 
 
-def report_as_text(report: VerificationReport) -> str:
-    """One line per check (✓/✗ name: explanation (RFC)), the chain, then the verdict."""
-    from .verify import describe, describe_issuer
+def describe(certificate: x509.Certificate) -> str:
+    """A short label for a certificate: its common name, else its whole subject."""
+    try:
+        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if names:
+            return str(names[0].value)
+        return certificate.subject.rfc4514_string() or "(empty subject)"
+    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
+        return "(unparseable subject)"
 
-    lines = [f"Certificate chain ({'complete' if report.path_complete else 'incomplete'}, leaf first):"]
-    for depth, certificate in enumerate(report.chain):
-        lines.append(f"  #{depth} {describe(certificate)}  (issuer: {describe_issuer(certificate)})")
-    lines.append("Checks:")
-    lines.extend(f"  {check}" for check in report.checks)
-    lines.extend(f"  note: {note}" for note in report.notes)
-    agreement = report.agrees_with_reference
-    if agreement is not None:
-        lines.append(f"Reference (cryptography.x509.verification): {'agrees' if agreement else 'DISAGREES'}")
-    lines.append(("VALID: " if report.ok else "REJECTED: ") + report.summary())
-    return "\n".join(lines)
+
+def describe_issuer(certificate: x509.Certificate) -> str:
+    """The issuer name as RFC 4514 text, or a placeholder when it cannot be decoded."""
+    try:
+        return certificate.issuer.rfc4514_string()
+    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
+        return "(unparseable issuer)"

@@ -5,7 +5,7 @@ service-identity check of RFC 9525 (which obsoletes RFC 6125):
 
 1. parse — every certificate decodes (its extensions and public key included);
 2. path — build a path from the leaf to a trust anchor by issuer/subject names and key
-   identifiers, in any order, without loops and at most :data:`MAX_PATH_LENGTH` long;
+   identifiers, in any order, without loops and at most :data:`~httpslab.pki.path.MAX_PATH_LENGTH` long;
 3. signature — each certificate's signature verifies with its issuer's key (§6.1.3 (a)(1));
 4. validity — each certificate is valid at ``at`` (§4.1.2.5, §6.1.3 (a)(2));
 5. basic_constraints / path_length — issuers are CAs and respect pathLenConstraint (§4.2.1.9);
@@ -33,33 +33,36 @@ from typing import Literal
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
 
 from ..enums import AlertDescription
-from ..errors import BadCertificate, CertificateError, translate_crypto_errors
+from ..errors import BadCertificate, CertificateError
+from .facts import (
+    IPAddressLike,
+    _extension_value,
+    _facts,
+    _is_self_issued,
+    _parse_problem,
+    _quote,
+    _signature_problem_memoised,
+    key_description,
+)
+from .path import _build_path
+from .render import describe, describe_issuer
 
 __all__ = [
     "CHECK_ALERTS",
     "CHECK_NAMES",
-    "MAX_PATH_LENGTH",
     "Check",
     "Purpose",
     "VerificationReport",
-    "describe",
     "dns_name_matches",
     "verify_chain",
 ]
 
 Purpose = Literal["server", "client"]
-IPAddressLike = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-#: Longest path (certificates, leaf and anchor included) the path builder will follow.
-MAX_PATH_LENGTH = 10
-#: How many candidate issuers the path builder may try in total (cross-signing can branch).
-_PATH_BUILDING_BUDGET = 200
 
 #: The check names, in the order the verifier runs them.
 CHECK_NAMES: tuple[str, ...] = (
@@ -163,10 +166,6 @@ class VerificationReport:
         return next((check for check in self.checks if not check.passed), None)
 
     @property
-    def failed_checks(self) -> list[Check]:
-        return [check for check in self.checks if not check.passed]
-
-    @property
     def alert(self) -> AlertDescription | None:
         """The fatal alert for the first failure (RFC 5246 §7.2.2), None if the chain is fine."""
         error = self.error
@@ -200,9 +199,18 @@ class VerificationReport:
 
     def as_text(self) -> str:
         """A checklist: one line per check, ✓ or ✗, with its explanation and RFC section."""
-        from .render import report_as_text
-
-        return report_as_text(self)
+        lines = [f"Certificate chain ({'complete' if self.path_complete else 'incomplete'}, leaf first):"]
+        for depth, certificate in enumerate(self.chain):
+            lines.append(f"  #{depth} {describe(certificate)}  (issuer: {describe_issuer(certificate)})")
+        lines.append("Checks:")
+        lines.extend(f"  {check}" for check in self.checks)
+        lines.extend(f"  note: {note}" for note in self.notes)
+        agreement = self.agrees_with_reference
+        if agreement is not None:
+            verdict = "agrees" if agreement else "DISAGREES"
+            lines.append(f"Reference (cryptography.x509.verification): {verdict}")
+        lines.append(("VALID: " if self.ok else "REJECTED: ") + self.summary())
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.as_text()
@@ -214,389 +222,6 @@ class VerificationReport:
         """Raise :class:`BadCertificate` carrying :attr:`alert` unless the chain is fine."""
         if not self.ok:
             raise BadCertificate(self.summary(), alert=self.alert)
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-
-
-def describe(certificate: x509.Certificate) -> str:
-    """A short label for a certificate: its common name, else its whole subject."""
-    try:
-        names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        if names:
-            return str(names[0].value)
-        return certificate.subject.rfc4514_string() or "(empty subject)"
-    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
-        return "(unparseable subject)"
-
-
-def describe_issuer(certificate: x509.Certificate) -> str:
-    """The issuer name as RFC 4514 text, or a placeholder when it cannot be decoded."""
-    try:
-        return certificate.issuer.rfc4514_string()
-    except (ValueError, KeyError):  # cryptography raises KeyError for unknown string types
-        return "(unparseable issuer)"
-
-
-_MISSING = object()
-
-
-class _Facts:
-    """What verify_chain reads from one certificate, computed once per distinct DER.
-
-    A certificate is immutable and every value here is a pure function of its DER, so the
-    same server chain seen on every handshake is not decoded, labelled and searched again.
-    Checks that depend on anything else (the time, the name, the anchors) still run per call.
-    """
-
-    __slots__ = ("_values", "certificate")
-
-    def __init__(self, certificate: x509.Certificate) -> None:
-        self.certificate = certificate
-        self._values: dict[object, object] = {}
-
-    def _get(self, key: object, compute: Callable[[], object]) -> object:
-        value = self._values.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._values[key] = compute()
-        return value
-
-    @property
-    def parse_problem(self) -> str | None:
-        return self._get("parse", lambda: _decode_problem(self.certificate))  # type: ignore[return-value]
-
-    @property
-    def label(self) -> str:
-        return self._get("label", lambda: f"'{describe(self.certificate)}'")  # type: ignore[return-value]
-
-    @property
-    def der(self) -> bytes:
-        return self._get(  # type: ignore[return-value]
-            "der", lambda: self.certificate.public_bytes(serialization.Encoding.DER)
-        )
-
-    @property
-    def identity(self) -> bytes:
-        # tbs_certificate_bytes re-encodes the certificate on every access
-        return self._get(  # type: ignore[return-value]
-            "identity", lambda: self.certificate.tbs_certificate_bytes + self.certificate.signature
-        )
-
-    @property
-    def key_description(self) -> str:
-        return self._get("key", lambda: _describe_key(self.certificate))  # type: ignore[return-value]
-
-    @property
-    def subject_alt_names(self) -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
-        """The DNS and IP subjectAltNames, and both listed for an explanation."""
-
-        def read() -> tuple[tuple[str, ...], tuple[IPAddressLike, ...], str]:
-            san = self.extension_value(x509.SubjectAlternativeName)
-            if not isinstance(san, x509.SubjectAlternativeName):
-                return (), (), "nothing"
-            dns_ids = tuple(san.get_values_for_type(x509.DNSName))
-            ip_ids = tuple(san.get_values_for_type(x509.IPAddress))
-            return dns_ids, ip_ids, ", ".join([*dns_ids, *map(str, ip_ids)]) or "nothing"
-
-        return self._get("subject_alt_names", read)  # type: ignore[return-value]
-
-    @property
-    def self_issued(self) -> bool:
-        return self._get(  # type: ignore[return-value]
-            "self_issued", lambda: self.certificate.subject == self.certificate.issuer
-        )
-
-    @property
-    def validity(self) -> tuple[dt.datetime, dt.datetime]:
-        return self._get(  # type: ignore[return-value]
-            "validity", lambda: (self.certificate.not_valid_before_utc, self.certificate.not_valid_after_utc)
-        )
-
-    @property
-    def validity_text(self) -> str:
-        def text() -> str:
-            not_before, not_after = self.validity
-            return f"{self.label} is valid from {not_before:%Y-%m-%d} to {not_after:%Y-%m-%d}"
-
-        return self._get("validity_text", text)  # type: ignore[return-value]
-
-    def extension_value(self, extension_type: type) -> object | None:
-        return self._get(extension_type, lambda: _read_extension(self.certificate, extension_type))
-
-
-#: facts per certificate: by object identity first (the entry keeps the object alive, so its
-#: id cannot be reused while it is here), then by value (a Certificate hashes and compares by
-#: its DER, so a fresh parse of the same bytes finds the same facts). Bounded; cleared when full.
-_FACTS_BY_ID: dict[int, tuple[x509.Certificate, _Facts]] = {}
-_FACTS_BY_DER: dict[x509.Certificate, _Facts] = {}
-_FACTS_LIMIT = 256
-
-
-def _facts(certificate: x509.Certificate) -> _Facts:
-    entry = _FACTS_BY_ID.get(id(certificate))
-    if entry is not None and entry[0] is certificate:
-        return entry[1]
-    facts = _FACTS_BY_DER.get(certificate)
-    if facts is None:
-        if len(_FACTS_BY_DER) >= _FACTS_LIMIT:
-            _FACTS_BY_DER.clear()
-        facts = _FACTS_BY_DER[certificate] = _Facts(certificate)
-    if len(_FACTS_BY_ID) >= _FACTS_LIMIT:
-        _FACTS_BY_ID.clear()
-    _FACTS_BY_ID[id(certificate)] = (certificate, facts)
-    return facts
-
-
-def _quote(certificate: x509.Certificate) -> str:
-    return _facts(certificate).label
-
-
-def _read_extension(certificate: x509.Certificate, extension_type: type) -> object | None:
-    try:
-        return certificate.extensions.get_extension_for_class(extension_type).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _extension_value(certificate: x509.Certificate, extension_type: type) -> object | None:
-    return _facts(certificate).extension_value(extension_type)
-
-
-def _is_self_issued(certificate: x509.Certificate) -> bool:
-    return _facts(certificate).self_issued
-
-
-def _parse_problem(certificate: object) -> str | None:
-    """None if the certificate decodes entirely, else what went wrong."""
-    if not isinstance(certificate, x509.Certificate):
-        return f"not a certificate but a {type(certificate).__name__}"
-    return _facts(certificate).parse_problem
-
-
-def _decode_problem(certificate: x509.Certificate) -> str | None:
-    try:
-        # decoding the names is what can fail (rfc4514_string only formats the decoded values)
-        certificate.subject  # noqa: B018 - decoding is the point
-        certificate.issuer  # noqa: B018
-        list(certificate.extensions)
-        certificate.public_key()
-        certificate.not_valid_before_utc  # noqa: B018 - decoding is the point
-        certificate.not_valid_after_utc  # noqa: B018
-    except (ValueError, TypeError, KeyError, UnsupportedAlgorithm) as exc:
-        # KeyError: cryptography raises it for a name holding a string type it does not know
-        return f"it does not decode: {exc}"
-    return None
-
-
-def _key_description(certificate: x509.Certificate) -> str:
-    return _facts(certificate).key_description
-
-
-def _describe_key(certificate: x509.Certificate) -> str:
-    key = certificate.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA-{key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"ECDSA {key.curve.name}"
-    return type(key).__name__
-
-
-def _signature_problem(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
-    """None if ``issuer``'s key verifies ``child``'s signature, else the reason."""
-    try:
-        with translate_crypto_errors(BadCertificate, "the signature does not verify"):
-            child.verify_directly_issued_by(issuer)
-    except BadCertificate:
-        return "the signature does not verify"
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return str(exc)
-    return None
-
-
-#: results of _signature_problem by the exact DER of both certificates:
-#: the answer is a pure function of those bytes, so a link seen before (the same server's
-#: chain on every handshake) is not verified again. Bounded; cleared when full.
-_SIGNATURE_RESULTS: dict[tuple[bytes, bytes], str | None] = {}
-_SIGNATURE_RESULTS_LIMIT = 512
-
-
-def _signature_problem_memoised(
-    child_identity: bytes, issuer_identity: bytes, child: x509.Certificate, issuer: x509.Certificate
-) -> str | None:
-    key = (child_identity, issuer_identity)
-    try:
-        return _SIGNATURE_RESULTS[key]
-    except KeyError:
-        pass
-    result = _signature_problem(child, issuer)
-    if len(_SIGNATURE_RESULTS) >= _SIGNATURE_RESULTS_LIMIT:
-        _SIGNATURE_RESULTS.clear()
-    _SIGNATURE_RESULTS[key] = result
-    return result
-
-
-#: _may_have_issued by the identities of both certificates (a pure function of their bytes).
-_ISSUER_MATCHES: dict[tuple[bytes, bytes], bool] = {}
-
-
-def _may_have_issued(candidate: x509.Certificate, certificate: x509.Certificate) -> bool:
-    """Does ``candidate``'s subject name ``certificate``'s issuer, with no key identifier clash?"""
-    key = (_facts(candidate).identity, _facts(certificate).identity)
-    result = _ISSUER_MATCHES.get(key)
-    if result is None:
-        result = candidate.subject == certificate.issuer and not _key_identifier_mismatch(
-            certificate, candidate
-        )
-        if len(_ISSUER_MATCHES) >= _SIGNATURE_RESULTS_LIMIT:
-            _ISSUER_MATCHES.clear()
-        _ISSUER_MATCHES[key] = result
-    return result
-
-
-def _key_identifier_mismatch(child: x509.Certificate, issuer: x509.Certificate) -> bool:
-    aki = _extension_value(child, x509.AuthorityKeyIdentifier)
-    ski = _extension_value(issuer, x509.SubjectKeyIdentifier)
-    if not isinstance(aki, x509.AuthorityKeyIdentifier) or aki.key_identifier is None:
-        return False
-    if not isinstance(ski, x509.SubjectKeyIdentifier):
-        return False
-    return aki.key_identifier != ski.digest
-
-
-# --------------------------------------------------------------------------------------------
-# path building (RFC 5280 §6.1 assumes a path; RFC 4158 describes building one)
-
-
-@dataclass
-class _PathResult:
-    path: list[x509.Certificate]
-    complete: bool
-    explanation: str
-    tangled: bool = False  # issuers loop or too many candidates: a graph, not a chain
-
-
-def _build_path(
-    leaf: x509.Certificate,
-    pool: Sequence[x509.Certificate],
-    anchors: Sequence[x509.Certificate],
-    signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None] = _signature_problem,
-) -> _PathResult:
-    candidates = [*anchors, *pool]
-
-    def identity(certificate: x509.Certificate) -> bytes:
-        return _facts(certificate).identity
-
-    anchor_ders = {identity(anchor) for anchor in anchors}
-
-    issuer_cache: dict[bytes, list[x509.Certificate]] = {}
-
-    def issuers_of(certificate: x509.Certificate) -> list[x509.Certificate]:
-        key = identity(certificate)
-        if key not in issuer_cache:
-            issuer_cache[key] = _issuers_of(certificate)
-        return issuer_cache[key]
-
-    def _issuers_of(certificate: x509.Certificate) -> list[x509.Certificate]:
-        found = [candidate for candidate in candidates if _may_have_issued(candidate, certificate)]
-        # try the issuers whose key verifies the signature first (anchors first among equals)
-        return sorted(found, key=lambda candidate: signature_problem(certificate, candidate) is not None)
-
-    best_partial: list[x509.Certificate] = [leaf]
-    loop_seen: list[x509.Certificate] = []
-    too_long = False
-    budget = _PATH_BUILDING_BUDGET
-    complete: list[x509.Certificate] | None = None
-
-    def search(path: list[x509.Certificate]) -> None:
-        nonlocal best_partial, too_long, budget, complete
-        if complete is not None or budget <= 0:
-            return
-        budget -= 1
-        current = path[-1]
-        if identity(current) in anchor_ders:
-            complete = list(path)
-            return
-        if len(path) > len(best_partial):
-            best_partial = list(path)
-        if len(path) >= MAX_PATH_LENGTH:
-            too_long = True
-            return
-        on_path = {identity(certificate) for certificate in path}
-        for issuer in issuers_of(current):
-            if identity(issuer) == identity(current):
-                continue  # a self-signed certificate names itself: that is not a loop
-            if identity(issuer) in on_path:
-                if not loop_seen:
-                    loop_seen.extend([*path, issuer])
-                continue
-            search([*path, issuer])
-            if complete is not None:
-                return
-
-    search([leaf])
-    if complete is not None:
-        anchor = complete[-1]
-        steps = " → ".join(_quote(certificate) for certificate in complete)
-        return _PathResult(
-            complete, True, f"found a path of {len(complete)} to the trust anchor {_quote(anchor)}: {steps}"
-        )
-
-    last = best_partial[-1]
-    if too_long:
-        why = f"the chain is longer than {MAX_PATH_LENGTH} certificates; the path builder stopped there"
-    elif budget <= 0:
-        why = "too many candidate issuers to try; the path builder gave up"
-    elif loop_seen:
-        steps = " → ".join(_quote(certificate) for certificate in loop_seen)
-        why = f"the issuers go round in a loop ({steps}) and never reach a trust anchor"
-    elif _is_self_issued(last) and len(best_partial) == 1:
-        why = f"the leaf {_quote(last)} is self-signed and is not one of the trust anchors"
-    elif _is_self_issued(last):
-        why = f"the chain ends at the self-signed root {_quote(last)}, which is not a trust anchor (unknown root)"
-    else:
-        why = (
-            f"no certificate among the {len(pool)} intermediates and {len(anchors)} trust anchors has the "
-            f"subject '{last.issuer.rfc4514_string()}' that {_quote(last)} names as its issuer"
-        )
-        signer = next((c for c in candidates if _signature_problem_ignoring_names(last, c) is None), None)
-        if signer is not None:
-            why += (
-                f"; yet its signature verifies with the key of {_quote(signer)}, so its issuer field "
-                "was changed (wrong issuer name)"
-            )
-        else:
-            why += " (a missing intermediate?)"
-    return _PathResult(best_partial, False, why, tangled=bool(loop_seen) or budget <= 0)
-
-
-def _signature_problem_ignoring_names(child: x509.Certificate, issuer: x509.Certificate) -> str | None:
-    """Does ``issuer``'s key verify ``child``'s signature, whatever the issuer name says?"""
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    try:
-        key = issuer.public_key()
-        algorithm = child.signature_hash_algorithm
-        with translate_crypto_errors(BadCertificate, "the signature does not verify"):
-            if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
-                if isinstance(child.signature_algorithm_parameters, padding.PSS):
-                    key.verify(
-                        child.signature,
-                        child.tbs_certificate_bytes,
-                        child.signature_algorithm_parameters,
-                        algorithm,
-                    )
-                else:
-                    key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
-            elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
-                key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
-            else:
-                return "unsupported key type"
-    except BadCertificate:
-        return "the signature does not verify"
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return str(exc)
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -785,6 +410,26 @@ def _coerce_ip(value: str | IPAddressLike | None) -> IPAddressLike | None:
         raise CertificateError(f"{value!r} is not an IP address") from exc
 
 
+def _coerce_target(
+    purpose: str, at: dt.datetime | None, server_name: str | None, ip_address: str | IPAddressLike | None
+) -> tuple[dt.datetime, str | None, IPAddressLike | None]:
+    """The time (UTC, default now), DNS name and IP address a chain is checked for."""
+    if purpose not in ("server", "client"):
+        raise CertificateError(f"purpose must be 'server' or 'client', not {purpose!r}")
+    if at is None:
+        at = dt.datetime.now(dt.UTC)
+    elif at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    ip = _coerce_ip(ip_address)
+    name: str | None = None
+    if server_name is not None and ip is None:
+        try:
+            ip = ipaddress.ip_address(server_name.strip("[]"))
+        except ValueError:
+            name = _normalise_dns_name(server_name)
+    return at, name, ip
+
+
 def verify_chain(
     leaf: x509.Certificate,
     intermediates: Iterable[x509.Certificate] = (),
@@ -803,19 +448,7 @@ def verify_chain(
     ``at`` defaults to now (UTC). Arguments of the wrong type raise :class:`CertificateError`;
     certificates that fail a check give a report whose ``ok`` is False.
     """
-    if purpose not in ("server", "client"):
-        raise CertificateError(f"purpose must be 'server' or 'client', not {purpose!r}")
-    if at is None:
-        at = dt.datetime.now(dt.UTC)
-    elif at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    ip = _coerce_ip(ip_address)
-    name: str | None = None
-    if server_name is not None and ip is None:
-        try:
-            ip = ipaddress.ip_address(server_name.strip("[]"))
-        except ValueError:
-            name = _normalise_dns_name(server_name)
+    at, name, ip = _coerce_target(purpose, at, server_name, ip_address)
     pool_in = _coerce_certificates(intermediates, "intermediates")
     anchors_in = _coerce_certificates(trust_anchors, "trust_anchors")
 
@@ -836,7 +469,7 @@ def verify_chain(
         return report
     checks.append(
         Check(
-            "parse", True, f"the leaf {quote(leaf)} decodes ({_key_description(leaf)} key)", _RFC["parse"], 0
+            "parse", True, f"the leaf {quote(leaf)} decodes ({key_description(leaf)} key)", _RFC["parse"], 0
         )
     )
     pool: list[x509.Certificate] = []
@@ -888,7 +521,6 @@ def _verify_parsed(
 ) -> VerificationReport:
     """Steps 2 to 8 of :func:`verify_chain` on parsed inputs (step 1 is in ``report`` already)."""
     checks = report.checks
-    quote = _quote
 
     # 2. path. Each signature is verified once per call: the path builder tries issuers by
     # their signatures, and step 3 reports on the same links (the objects live until we return,
@@ -912,19 +544,48 @@ def _verify_parsed(
     checks.append(Check("path", path.complete, path.explanation, _RFC["path"]))
     chain = path.path
 
-    # 3. signatures, link by link (the anchor's own signature is not checked: RFC 5280 §6.1.1 (d))
+    checks.extend(_signature_checks(chain, signature_problem))
+    checks.extend(_validity_checks(chain, at))
+    checks.extend(_constraint_checks(chain))
+    checks.extend(_usage_checks(chain, leaf, purpose))
+
+    # 7. name or IP address
+    if purpose == "server":
+        if name is None and ip is None:
+            report.notes.append("no server name or IP address was given, so the name was not checked")
+        else:
+            checks.append(_name_check(leaf, name, ip))
+
+    # 8. the reference validator
+    checks.append(
+        _reference_check(
+            report, leaf, pool_in, anchors, tangled=path.tangled, name=name, ip=ip, at=at, purpose=purpose
+        )
+    )
+    return report
+
+
+def _signature_checks(
+    chain: list[x509.Certificate],
+    signature_problem: Callable[[x509.Certificate, x509.Certificate], str | None],
+) -> list[Check]:
+    """Step 3: signatures, link by link (the anchor's own is not checked: RFC 5280 §6.1.1 (d))."""
+    checks: list[Check] = []
     for depth in range(len(chain) - 1):
         child, issuer = chain[depth], chain[depth + 1]
         problem = signature_problem(child, issuer)
         if problem is None:
-            text = f"{quote(child)} is signed by the key of {quote(issuer)} ({_key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
+            text = f"{_quote(child)} is signed by the key of {_quote(issuer)} ({key_description(issuer)}, {child.signature_hash_algorithm.name if child.signature_hash_algorithm else '?'})"
         else:
-            text = (
-                f"the signature on {quote(child)} does not verify with the key of {quote(issuer)}: {problem}"
-            )
+            text = f"the signature on {_quote(child)} does not verify with the key of {_quote(issuer)}: {problem}"
         checks.append(Check("signature", problem is None, text, _RFC["signature"], depth))
+    return checks
 
-    # 4. validity periods
+
+def _validity_checks(chain: list[x509.Certificate], at: dt.datetime) -> list[Check]:
+    """Step 4: every certificate is valid at ``at`` (RFC 5280 §4.1.2.5, §6.1.3 (a)(2))."""
+    checks: list[Check] = []
+
     def stamp() -> str:  # formatted only for a certificate outside its validity period
         return at.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -933,32 +594,36 @@ def _verify_parsed(
         not_before, not_after = facts.validity
         if at < not_before:
             text = (
-                f"{quote(certificate)} is not yet valid at {stamp()}: it starts {not_before:%Y-%m-%d %H:%M}"
+                f"{_quote(certificate)} is not yet valid at {stamp()}: it starts {not_before:%Y-%m-%d %H:%M}"
             )
         elif at > not_after:
-            text = f"{quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp()}"
+            text = f"{_quote(certificate)} expired on {not_after:%Y-%m-%d %H:%M}, before {stamp()}"
         else:
             text = facts.validity_text
         checks.append(Check("validity", not_before <= at <= not_after, text, _RFC["validity"], depth))
+    return checks
 
-    # 5. basicConstraints and pathLenConstraint
+
+def _constraint_checks(chain: list[x509.Certificate]) -> list[Check]:
+    """Step 5: basicConstraints and pathLenConstraint (RFC 5280 §4.2.1.9)."""
+    checks: list[Check] = []
     for depth, certificate in enumerate(chain):
         constraints = _extension_value(certificate, x509.BasicConstraints)
         is_ca = isinstance(constraints, x509.BasicConstraints) and constraints.ca
         if depth == 0:
             text = (
-                f"the leaf {quote(certificate)} is not a CA"
+                f"the leaf {_quote(certificate)} is not a CA"
                 if not is_ca
-                else f"the leaf {quote(certificate)} claims CA:TRUE, which an end-entity must not"
+                else f"the leaf {_quote(certificate)} claims CA:TRUE, which an end-entity must not"
             )
             checks.append(Check("basic_constraints", not is_ca, text, _RFC["basic_constraints"], depth))
             continue
         if is_ca:
-            text = f"{quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
+            text = f"{_quote(certificate)} may issue certificates (basicConstraints CA:TRUE)"
         elif constraints is None:
-            text = f"{quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
+            text = f"{_quote(certificate)} issued a certificate but has no basicConstraints: it is not a CA"
         else:
-            text = f"{quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
+            text = f"{_quote(certificate)} issued a certificate but its basicConstraints say CA:FALSE"
         checks.append(Check("basic_constraints", is_ca, text, _RFC["basic_constraints"], depth))
     for depth, certificate in enumerate(chain[1:], start=1):
         constraints = _extension_value(certificate, x509.BasicConstraints)
@@ -967,30 +632,34 @@ def _verify_parsed(
         below = sum(1 for between in chain[1:depth] if not _is_self_issued(between))
         limit = constraints.path_length
         if limit is None:
-            text = f"{quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
+            text = f"{_quote(certificate)} sets no pathLenConstraint ({below} CA certificates below it)"
             passed = True
         else:
             passed = below <= limit
             text = (
-                f"{quote(certificate)} allows {limit} CA certificates below it and {below} follow"
+                f"{_quote(certificate)} allows {limit} CA certificates below it and {below} follow"
                 if passed
-                else f"{quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
+                else f"{_quote(certificate)} allows at most {limit} CA certificates below it, but {below} follow"
             )
         checks.append(Check("path_length", passed, text, _RFC["path_length"], depth))
+    return checks
 
-    # 6. keyUsage and extendedKeyUsage
+
+def _usage_checks(chain: list[x509.Certificate], leaf: x509.Certificate, purpose: Purpose) -> list[Check]:
+    """Step 6: keyUsage on every certificate, extendedKeyUsage on the leaf (RFC 5280 §4.2.1.3, §4.2.1.12)."""
+    checks: list[Check] = []
     for depth, certificate in enumerate(chain):
         usage = _extension_value(certificate, x509.KeyUsage)
         if not isinstance(usage, x509.KeyUsage):
-            text = f"{quote(certificate)} has no keyUsage extension, so its key may be used for anything"
+            text = f"{_quote(certificate)} has no keyUsage extension, so its key may be used for anything"
             checks.append(Check("key_usage", True, text, _RFC["key_usage"], depth))
             continue
         if depth > 0:
             passed = usage.key_cert_sign
             text = (
-                f"{quote(certificate)} may sign certificates (keyCertSign)"
+                f"{_quote(certificate)} may sign certificates (keyCertSign)"
                 if passed
-                else f"{quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
+                else f"{_quote(certificate)} issued a certificate but its keyUsage lacks keyCertSign"
             )
         elif isinstance(certificate.public_key(), rsa.RSAPublicKey):
             passed = usage.digital_signature or usage.key_encipherment
@@ -1029,16 +698,23 @@ def _verify_parsed(
             else f"the leaf is presented as a {purpose} but its extendedKeyUsage allows only {names}, not {wanted_name}"
         )
         checks.append(Check("extended_key_usage", passed, text, _RFC["extended_key_usage"], 0))
+    return checks
 
-    # 7. name or IP address
-    if purpose == "server":
-        if name is None and ip is None:
-            report.notes.append("no server name or IP address was given, so the name was not checked")
-        else:
-            checks.append(_name_check(leaf, name, ip))
 
-    # 8. the reference validator
-    if path.tangled:
+def _reference_check(
+    report: VerificationReport,
+    leaf: x509.Certificate,
+    pool_in: list[x509.Certificate],
+    anchors: list[x509.Certificate],
+    *,
+    tangled: bool,
+    name: str | None,
+    ip: IPAddressLike | None,
+    at: dt.datetime,
+    purpose: Purpose,
+) -> Check:
+    """Step 8: ``cryptography.x509.verification`` on the same inputs, compared with our verdict."""
+    if tangled:
         # We already reject; cryptography's path builder can take exponential time on a
         # mesh of cross-signed CAs, so it is not asked (nothing it says could make us accept).
         reference_ok: bool | None = None
@@ -1051,46 +727,35 @@ def _verify_parsed(
     ours = report.own_verdict
     first = report.error
     if reference_ok is None:
-        checks.append(
-            Check(
-                "reference",
-                True,
-                f"cryptography's validator was not run: {reference_error}",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            True,
+            f"cryptography's validator was not run: {reference_error}",
+            _RFC["reference"],
         )
     elif reference_ok and ours:
-        checks.append(
-            Check("reference", True, "cryptography's validator also accepts this chain", _RFC["reference"])
-        )
+        return Check("reference", True, "cryptography's validator also accepts this chain", _RFC["reference"])
     elif not reference_ok and not ours:
-        checks.append(
-            Check(
-                "reference",
-                True,
-                f"cryptography's validator also rejects it: {reference_error}",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            True,
+            f"cryptography's validator also rejects it: {reference_error}",
+            _RFC["reference"],
         )
     elif ours:
-        checks.append(
-            Check(
-                "reference",
-                False,
-                f"every check above passed, but cryptography's validator rejects the chain ({reference_error}); "
-                "httpslab never accepts what the reference rejects",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            False,
+            f"every check above passed, but cryptography's validator rejects the chain ({reference_error}); "
+            "httpslab never accepts what the reference rejects",
+            _RFC["reference"],
         )
     else:
         assert first is not None
-        checks.append(
-            Check(
-                "reference",
-                False,
-                f"the verdicts differ: cryptography's validator accepts this chain, but httpslab rejects it at "
-                f"'{first.name}'",
-                _RFC["reference"],
-            )
+        return Check(
+            "reference",
+            False,
+            f"the verdicts differ: cryptography's validator accepts this chain, but httpslab rejects it at "
+            f"'{first.name}'",
+            _RFC["reference"],
         )
-    return report

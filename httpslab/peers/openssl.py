@@ -8,20 +8,13 @@ from real OpenSSL endpoints. This module starts them:
   what an eavesdropper saw (both byte streams) plus what only the endpoints know (the key
   log written by OpenSSL, the server's private key) in a :class:`RecordedSession`.
 - :func:`openssl_s_server` / :func:`openssl_s_client` run the ``openssl`` command-line tools.
-- :func:`dh_parameters_pem` writes the finite-field groups of RFC 7919 (ffdhe2048) and
-  RFC 3526 §3 (the 2048-bit MODP group 14) as PKCS#3 PEM for ``load_dh_params``/``-dhparam``.
-- :func:`cleartext_handshake_messages` splits the unencrypted start of a TLS 1.2 stream
-  into its handshake messages (RFC 5246 §6.2.1, §7.4), enough to find randoms and DH groups.
 
-The test certificates here are self-signed demo material, generated once per process.
+The files they read (demo certificates, DH parameters) come from :mod:`httpslab.peers.files`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
-import functools
-import ipaddress
 import os
 import shutil
 import socket
@@ -29,38 +22,30 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .crypto.suites import parse_suite_name, suite_info
-from .enums import CipherSuite, ContentType, HandshakeType
-from .errors import DecodeError, TLSError
-from .io import bound_socket, started_relay
-from .keylog import KeyLog
-from .relay import RecordingRelay, Tamper
+from ..capture import cleartext_handshake_messages
+from ..crypto.suites import parse_suite_name, suite_info
+from ..enums import CipherSuite, HandshakeType
+from ..errors import DecodeError, OpenSSLPeerError
+from ..io import bound_socket, started_relay
+from ..keylog import KeyLog
+from ..relay import RecordingRelay, Tamper
+from .files import ServerIdentity, _canonical_dh_group, _scratch_dir, dh_parameters_file, server_identity
 
 __all__ = [
-    "DH_GROUPS",
-    "NO_EMS_OPENSSL_CONF",
     "OP_NO_ENCRYPT_THEN_MAC",
     "OP_NO_EXTENDED_MASTER_SECRET",
-    "OpenSSLPeerError",
     "OpenSSLServer",
     "RecordedSession",
-    "ServerIdentity",
     "SessionEndpoint",
-    "cleartext_handshake_messages",
     "client_hello_random",
-    "dh_parameters_file",
-    "dh_parameters_pem",
-    "no_ems_environment",
     "openssl_s_client",
     "openssl_s_server",
     "record_session",
-    "server_identity",
 ]
 
 #: OpenSSL 3.0 ``SSL_OP_NO_EXTENDED_MASTER_SECRET`` = SSL_OP_BIT(0): no RFC 7627 extension 23.
@@ -68,290 +53,17 @@ OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
 #: OpenSSL 3.0 ``SSL_OP_NO_ENCRYPT_THEN_MAC`` = SSL_OP_BIT(19): no RFC 7366 extension 22.
 OP_NO_ENCRYPT_THEN_MAC = 1 << 19
 
-#: an OpenSSL configuration that turns extended master secret off (RFC 7627) for the
-#: ``openssl`` commands, which have no ``-no_ems`` option; see :func:`no_ems_environment`
-NO_EMS_OPENSSL_CONF = """\
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-Options = -ExtendedMasterSecret
-"""
-
-
-def no_ems_environment(directory: str | os.PathLike[str]) -> dict[str, str]:
-    """This process's environment with ``OPENSSL_CONF`` pointing at :data:`NO_EMS_OPENSSL_CONF`
-    (written into ``directory``): pass it as ``env=`` to :func:`openssl_s_server` or
-    :func:`openssl_s_client` for a session without extended master secret."""
-    conf = Path(directory) / "no-ems.cnf"
-    conf.write_text(NO_EMS_OPENSSL_CONF, encoding="ascii")
-    return {**os.environ, "OPENSSL_CONF": str(conf)}
-
-
 DEFAULT_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"
 SERVER_NAME = "localhost"
 
 
-class OpenSSLPeerError(TLSError):
-    """A real OpenSSL peer failed, timed out or could not be started."""
-
-
-# --------------------------------------------------------------------------------------
-# Finite-field DH groups
-# --------------------------------------------------------------------------------------
-def _dh_groups() -> dict[str, tuple[int, int]]:
-    """name -> (p, g) of the two 2048-bit groups, from :mod:`httpslab.crypto.keyexchange`."""
-    from .crypto.keyexchange import FFDHE2048, MODP2048
-
-    return {"ffdhe2048": (FFDHE2048.p, FFDHE2048.g), "modp2048": (MODP2048.p, MODP2048.g)}
-
-
-#: Accepted spellings of the two 2048-bit groups.
-_DH_ALIASES = {
-    "ffdhe2048": "ffdhe2048",
-    "rfc7919": "ffdhe2048",
-    "modp2048": "modp2048",
-    "modp_2048": "modp2048",
-    "rfc3526": "modp2048",
-    "group14": "modp2048",
-}
-DH_GROUPS: tuple[str, ...] = ("ffdhe2048", "modp2048")
-
-
-def _canonical_dh_group(name: str) -> str:
-    try:
-        return _DH_ALIASES[name.lower()]
-    except (KeyError, AttributeError):
-        raise OpenSSLPeerError(
-            f"unknown DH group {name!r}; known: {', '.join(sorted(_DH_ALIASES))}"
-        ) from None
-
-
-def dh_group_prime(name: str) -> int:
-    """The prime p of the named group ('ffdhe2048' or 'modp2048')."""
-    return _dh_groups()[_canonical_dh_group(name)][0]
-
-
-def dh_group_name(prime: int) -> str | None:
-    """'ffdhe2048' or 'modp2048' if ``prime`` is one of them, else None."""
-    for name, (p, _g) in _dh_groups().items():
-        if p == prime:
-            return name
-    return None
-
-
-def _der_integer(value: int) -> bytes:
-    content = value.to_bytes(value.bit_length() // 8 + 1, "big")  # leading 0x00 keeps it positive
-    return b"\x02" + _der_length(len(content)) + content
-
-
-def _der_length(length: int) -> bytes:
-    if length < 0x80:
-        return bytes([length])
-    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(encoded)]) + encoded
-
-
-@functools.cache
-def dh_parameters_pem(name: str = "ffdhe2048") -> bytes:
-    """PKCS#3 ``BEGIN DH PARAMETERS`` PEM (``DHParameter ::= SEQUENCE {prime, base}``) for a group.
-
-    Written by hand because ``cryptography`` (on OpenSSL 3) recognises these primes as named
-    groups, adds q and writes ``X9.42 DH PARAMETERS``, which ``openssl s_server -dhparam``
-    rejects ("unexpected parameters type"). The tests check that the result is byte for byte
-    what ``openssl genpkey -genparam`` writes for the same group. (No load-back through
-    ``cryptography`` here: its finite-field DH API is deprecated and warns on stderr, which
-    nbgrader counts as a failed cell.)
-    """
-    import base64
-    import textwrap
-
-    p, g = _dh_groups()[_canonical_dh_group(name)]
-    body = _der_integer(p) + _der_integer(g)
-    der = b"\x30" + _der_length(len(body)) + body
-    lines = textwrap.wrap(base64.b64encode(der).decode("ascii"), 64)
-    pem = ("-----BEGIN DH PARAMETERS-----\n" + "\n".join(lines) + "\n-----END DH PARAMETERS-----\n").encode()
-    return pem
-
-
-def dh_parameters_file(name: str = "ffdhe2048") -> Path:
-    """A file (in this process's scratch directory) holding :func:`dh_parameters_pem`."""
-    canonical = _canonical_dh_group(name)
-    path = _scratch_dir() / f"dh-{canonical}.pem"
-    if not path.exists():
-        path.write_bytes(dh_parameters_pem(canonical))
-    return path
-
-
-# --------------------------------------------------------------------------------------
-# Demo certificates (to be replaced by httpslab.pki)
-# --------------------------------------------------------------------------------------
-@functools.cache
-def _scratch_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="httpslab-peers-"))
-    import atexit
-
-    atexit.register(shutil.rmtree, path, True)
-    return path
-
-
-@dataclass(frozen=True)
-class ServerIdentity:
-    """A private key and a self-signed certificate for it, in memory and on disk."""
-
-    key_type: Literal["rsa", "ecdsa"]
-    private_key: Any = field(repr=False)
-    cert_der: bytes = field(repr=False)
-    cert_pem: bytes = field(repr=False)
-    key_pem: bytes = field(repr=False)
-    cert_file: Path
-    key_file: Path
-
-    @property
-    def ca_file(self) -> Path:
-        """The trust anchor for this certificate (itself: it is self-signed)."""
-        return self.cert_file
-
-
-def server_identity(
-    key_type: Literal["rsa", "ecdsa"] = "rsa", common_name: str = SERVER_NAME
-) -> ServerIdentity:
-    """A self-signed demo certificate (RSA-2048 or ECDSA P-256) for localhost and 127.0.0.1.
-
-    Generated once per process. It is its own trust anchor: give ``ca_file`` to the client.
-    """
-    # One cache key per identity, however the call is spelt: ``server_identity()`` and
-    # ``server_identity("rsa")`` must not generate two keys that overwrite each other's files.
-    return _server_identity(key_type, common_name)
-
-
-@functools.cache
-def _server_identity(key_type: Literal["rsa", "ecdsa"], common_name: str) -> ServerIdentity:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    if key_type == "rsa":
-        private_key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    elif key_type == "ecdsa":
-        private_key = ec.generate_private_key(ec.SECP256R1())
-    else:
-        raise OpenSSLPeerError(f"key_type must be 'rsa' or 'ecdsa', not {key_type!r}")
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "httpslab demo (not for real use)"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(common_name), x509.IPAddress(ipaddress.ip_address(LOOPBACK))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-        .sign(private_key, hashes.SHA256())
-    )
-    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    key_pem = private_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    stem = f"{common_name}-{key_type}"
-    cert_file = _scratch_dir() / f"{stem}.crt.pem"
-    key_file = _scratch_dir() / f"{stem}.key.pem"
-    cert_file.write_bytes(cert_pem)
-    key_file.write_bytes(key_pem)
-    key_file.chmod(0o600)
-    return ServerIdentity(
-        key_type,
-        private_key,
-        certificate.public_bytes(serialization.Encoding.DER),
-        cert_pem,
-        key_pem,
-        cert_file,
-        key_file,
-    )
-
-
-# --------------------------------------------------------------------------------------
-# Cleartext handshake parsing (just enough to read the start of a recording)
-# --------------------------------------------------------------------------------------
-def cleartext_handshake_messages(stream: bytes) -> list[tuple[HandshakeType | int, bytes]]:
-    """The (msg_type, body) of each handshake message before the first ChangeCipherSpec.
-
-    ``stream`` is one direction of a TLS 1.2 connection, from its first byte. Records
-    (RFC 5246 §6.2.1) are reassembled; parsing stops at ChangeCipherSpec (after which the
-    handshake is encrypted) or at the end of the data. Raises DecodeError on garbage.
-    """
-    handshake_bytes = bytearray()
-    position = 0
-    while position + 5 <= len(stream):
-        content_type = stream[position]
-        length = int.from_bytes(stream[position + 3 : position + 5], "big")
-        fragment = stream[position + 5 : position + 5 + length]
-        if len(fragment) < length:
-            break
-        position += 5 + length
-        if content_type == ContentType.CHANGE_CIPHER_SPEC:
-            break
-        if content_type == ContentType.HANDSHAKE:
-            handshake_bytes += fragment
-        elif content_type != ContentType.ALERT:
-            raise DecodeError(f"unexpected cleartext record of content type {content_type}")
-    messages: list[tuple[HandshakeType | int, bytes]] = []
-    offset = 0
-    while offset + 4 <= len(handshake_bytes):
-        msg_type = handshake_bytes[offset]
-        length = int.from_bytes(handshake_bytes[offset + 1 : offset + 4], "big")
-        body = bytes(handshake_bytes[offset + 4 : offset + 4 + length])
-        if len(body) < length:
-            break
-        try:
-            typed: HandshakeType | int = HandshakeType(msg_type)
-        except ValueError:
-            typed = msg_type
-        messages.append((typed, body))
-        offset += 4 + length
-    return messages
-
-
 def client_hello_random(client_to_server: bytes) -> bytes:
-    """ClientHello.random: bytes 11..43 of the first record (5 record + 4 handshake + 2 version)."""
-    if len(client_to_server) < 43 or client_to_server[0] != ContentType.HANDSHAKE:
+    """ClientHello.random (RFC 5246 §7.4.1.2), read from the start of the client's stream."""
+    messages = cleartext_handshake_messages(client_to_server)
+    if not messages or messages[0][0] != HandshakeType.CLIENT_HELLO:
         raise DecodeError("the stream does not start with a handshake record holding a ClientHello")
-    if client_to_server[5] != HandshakeType.CLIENT_HELLO:
-        raise DecodeError(f"the first handshake message is type {client_to_server[5]}, not ClientHello")
-    return client_to_server[11:43]
-
-
-def server_dh_prime(server_to_client: bytes) -> int | None:
-    """The prime p of a DHE ServerKeyExchange (RFC 5246 §7.4.3), or None if there is none."""
-    for msg_type, body in cleartext_handshake_messages(server_to_client):
-        if msg_type == HandshakeType.SERVER_KEY_EXCHANGE:
-            if len(body) < 2:
-                raise DecodeError("ServerKeyExchange too short for dh_p")
-            p_length = int.from_bytes(body[:2], "big")
-            if len(body) < 2 + p_length:
-                raise DecodeError("ServerKeyExchange truncated inside dh_p")
-            return int.from_bytes(body[2 : 2 + p_length], "big")
-    return None
+    return messages[0][1][2:34]  # after client_version (2 bytes)
 
 
 # --------------------------------------------------------------------------------------
@@ -438,7 +150,48 @@ def _recv_exactly(sock: ssl.SSLSocket, length: int) -> bytes:
     return bytes(data)
 
 
-def record_session(
+def _session_contexts(
+    info: Any,
+    identity: ServerIdentity,
+    *,
+    ems: bool,
+    etm: bool,
+    tickets: bool,
+    dh_group: str,
+    ecdh_curve: str | None,
+    client_cert: bool,
+) -> tuple[ssl.SSLContext, ssl.SSLContext, str | None, ServerIdentity | None]:
+    """The server's and the client's contexts of :func:`record_session`, the DH group and the
+    client's identity (None unless ``client_cert``)."""
+    server_context = _tls12_context(
+        ssl.Purpose.CLIENT_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    server_context.load_cert_chain(identity.cert_file, identity.key_file)
+    chosen_dh_group: str | None = None
+    if info.key_exchange == "DHE":
+        chosen_dh_group = _canonical_dh_group(dh_group)
+        server_context.load_dh_params(str(dh_parameters_file(chosen_dh_group)))
+    if info.key_exchange == "ECDHE" and ecdh_curve is not None:
+        try:
+            server_context.set_ecdh_curve(ecdh_curve)
+        except (ValueError, ssl.SSLError) as exc:
+            raise OpenSSLPeerError(f"unknown ECDH curve {ecdh_curve!r}") from exc
+
+    client_context = _tls12_context(
+        ssl.Purpose.SERVER_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
+    )
+    client_context.load_verify_locations(cadata=identity.cert_pem.decode("ascii"))
+    client_identity: ServerIdentity | None = None
+    if client_cert:
+        client_identity = server_identity("rsa", "httpslab-demo-client")
+        client_context.load_cert_chain(client_identity.cert_file, client_identity.key_file)
+        server_context.verify_mode = ssl.CERT_REQUIRED
+        server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
+
+    return server_context, client_context, chosen_dh_group, client_identity
+
+
+def record_session(  # long: both peers, the relay and their cleanup share one try block
     suite: str | CipherSuite,
     *,
     ems: bool = True,
@@ -468,30 +221,10 @@ def record_session(
     info = suite_info(cipher_suite)
     identity = server_identity("ecdsa" if info.authentication == "ECDSA" else "rsa")
 
-    server_context = _tls12_context(
-        ssl.Purpose.CLIENT_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
-    )
-    server_context.load_cert_chain(identity.cert_file, identity.key_file)
-    chosen_dh_group: str | None = None
-    if info.key_exchange == "DHE":
-        chosen_dh_group = _canonical_dh_group(dh_group)
-        server_context.load_dh_params(str(dh_parameters_file(chosen_dh_group)))
-    if info.key_exchange == "ECDHE" and ecdh_curve is not None:
-        try:
-            server_context.set_ecdh_curve(ecdh_curve)
-        except (ValueError, ssl.SSLError) as exc:
-            raise OpenSSLPeerError(f"unknown ECDH curve {ecdh_curve!r}") from exc
-
-    client_context = _tls12_context(
-        ssl.Purpose.SERVER_AUTH, info.openssl_name, ems=ems, etm=etm, tickets=tickets
-    )
-    client_context.load_verify_locations(cadata=identity.cert_pem.decode("ascii"))
-    client_identity: ServerIdentity | None = None
-    if client_cert:
-        client_identity = server_identity("rsa", "httpslab-demo-client")
-        client_context.load_cert_chain(client_identity.cert_file, client_identity.key_file)
-        server_context.verify_mode = ssl.CERT_REQUIRED
-        server_context.load_verify_locations(cadata=client_identity.cert_pem.decode("ascii"))
+    server_context, client_context, chosen_dh_group, client_identity = _session_contexts(
+        info, identity, ems=ems, etm=etm, tickets=tickets, dh_group=dh_group, ecdh_curve=ecdh_curve,
+        client_cert=client_cert,
+    )  # fmt: skip
 
     server_result: dict[str, Any] = {}
     client_result: dict[str, Any] = {}
@@ -756,6 +489,47 @@ def _served_files(
     return {"identity": None, **files}
 
 
+def _s_server_args(
+    binary: str,
+    port: int,
+    served_cert: str | os.PathLike[str],
+    served_key: str | os.PathLike[str],
+    suite_args: list[str],
+    *,
+    chain_file: str | os.PathLike[str] | None,
+    dh_group: str | None,
+    www: bool,
+    no_etm: bool,
+    keylog_file: str | os.PathLike[str] | None,
+    extra_args: Sequence[str],
+) -> list[str]:
+    """The ``openssl s_server`` command line of :func:`openssl_s_server` (``extra_args`` last)."""
+    args = [
+        binary,
+        "s_server",
+        "-accept",
+        f"{LOOPBACK}:{port}",
+        "-cert",
+        os.fspath(served_cert),
+        "-key",
+        os.fspath(served_key),
+        "-tls1_2",
+        *suite_args,
+    ]
+    if chain_file is not None:
+        args += ["-cert_chain", os.fspath(chain_file)]
+    if dh_group is not None:
+        args += ["-dhparam", str(dh_parameters_file(dh_group))]
+    if www:
+        args.append("-www")
+    if no_etm:
+        args.append("-no_etm")
+    if keylog_file is not None:
+        args += ["-keylogfile", os.fspath(keylog_file)]
+    args += list(extra_args)
+    return args
+
+
 @contextlib.contextmanager
 def openssl_s_server(
     suite: str | CipherSuite | None = None,
@@ -805,29 +579,10 @@ def openssl_s_server(
     last_error: OpenSSLPeerError | None = None
     for _attempt in range(max(1, attempts)):  # the port can be taken between probing and binding
         port = _free_port()
-        args = [
-            binary,
-            "s_server",
-            "-accept",
-            f"{LOOPBACK}:{port}",
-            "-cert",
-            os.fspath(served_cert),
-            "-key",
-            os.fspath(served_key),
-            "-tls1_2",
-            *suite_args,
-        ]
-        if chain_file is not None:
-            args += ["-cert_chain", os.fspath(chain_file)]
-        if dh_group is not None:
-            args += ["-dhparam", str(dh_parameters_file(dh_group))]
-        if www:
-            args.append("-www")
-        if no_etm:
-            args.append("-no_etm")
-        if keylog_file is not None:
-            args += ["-keylogfile", os.fspath(keylog_file)]
-        args += list(extra_args)
+        args = _s_server_args(
+            binary, port, served_cert, served_key, suite_args, chain_file=chain_file, dh_group=dh_group,
+            www=www, no_etm=no_etm, keylog_file=keylog_file, extra_args=extra_args,
+        )  # fmt: skip
         process = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,
@@ -891,7 +646,7 @@ def openssl_s_client(
     ``servername`` is sent as SNI; None sends none (``-noservername``, RFC 6066 §3: as for
     an IP address). ``env`` replaces the environment (e.g. an ``OPENSSL_CONF``).
     """
-    from .relay import is_loopback
+    from ..relay import is_loopback
 
     if not is_loopback(host):
         raise OpenSSLPeerError(f"s_client only connects to loopback here, not {host!r}")
@@ -936,13 +691,3 @@ def openssl_s_client(
         completed.stdout.decode("utf-8", "replace"),
         completed.stderr.decode("utf-8", "replace"),
     )
-
-
-def wait_for(condition: Any, timeout: float = DEFAULT_TIMEOUT, interval: float = 0.02) -> bool:
-    """Poll ``condition()`` until it is true or ``timeout`` passes; return its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = bool(condition())
-        if value or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)

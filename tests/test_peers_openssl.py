@@ -15,25 +15,20 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from peer_helpers import dh_group_name, no_ems_environment, server_dh_prime
 
-from httpslab import openssl_peers
+import httpslab.peers.openssl as openssl_peers
+from httpslab.capture import cleartext_handshake_messages
 from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import CipherSuite, ExtensionType, HandshakeType
-from httpslab.errors import LocalProtocolError
+from httpslab.errors import LocalProtocolError, OpenSSLPeerError
 from httpslab.keylog import KeyLog
-from httpslab.openssl_peers import (
-    OpenSSLPeerError,
+from httpslab.peers.files import ServerIdentity, dh_parameters_pem, server_identity
+from httpslab.peers.openssl import (
     RecordedSession,
-    ServerIdentity,
-    cleartext_handshake_messages,
-    dh_group_name,
-    dh_parameters_pem,
-    no_ems_environment,
     openssl_s_client,
     openssl_s_server,
     record_session,
-    server_dh_prime,
-    server_identity,
 )
 from httpslab.pki import demo_pki
 from httpslab.relay import SERVER_TO_CLIENT, RecordingRelay
