@@ -35,6 +35,9 @@ _EXPORTS: dict[str, str] = {
     "HandshakeTimeout": "errors",
     "RelayError": "errors",
     "OpenSSLPeerError": "errors",
+    "PaddingError": "errors",
+    "UsageError": "errors",
+    "LaunchError": "errors",
     # enums
     "AlertDescription": "enums",
     "CipherSuite": "enums",

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from .connection import ClientConnection, ConnectionClosed, ServerConnection, TLSConfig
 from .crypto.suites import parse_suite_name
-from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError, TransportError
+from .errors import AlertReceived, LocalProtocolError, ProtocolError, TLSError, TransportError, UsageError
 from .io import (
     HANDSHAKE_TIMEOUT,
     TLSSession,
@@ -62,10 +62,6 @@ PROGRAM = "httpslab"
 #: how much of an HTTP request head a server reads before giving up (bytes)
 MAX_REQUEST_HEAD = 65536
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A command line that cannot be run (exit status 2)."""
 
 
 # ============================================================================ helpers

@@ -26,9 +26,11 @@ __all__ = [
     "IllegalParameter",
     "InternalError",
     "KeyLogError",
+    "LaunchError",
     "LocalProtocolError",
     "NotTLSError",
     "OpenSSLPeerError",
+    "PaddingError",
     "ProtocolError",
     "RecordOverflow",
     "RelayError",
@@ -36,6 +38,7 @@ __all__ = [
     "TLSError",
     "TransportError",
     "UnexpectedMessage",
+    "UsageError",
     "translate_crypto_errors",
 ]
 
@@ -161,12 +164,28 @@ class HandshakeTimeout(TransportError):
     """The whole handshake took longer than its deadline (e.g. a peer that trickles bytes)."""
 
 
+class PaddingError(DecryptError):
+    """A PKCS#1 v1.5 block did not unpad. Deliberately silent about *what* was wrong (RFC 5246 §7.4.7.1)."""
+
+    def __init__(self) -> None:
+        super().__init__("PKCS#1 v1.5 padding check failed")
+
+
 class RelayError(TLSError):
     """The relay was misconfigured (e.g. a non-loopback address) or could not start."""
 
 
 class OpenSSLPeerError(TLSError):
     """A real OpenSSL peer failed, timed out or could not be started."""
+
+
+# Command-line errors: not TLS errors, they end a command with exit status 2.
+class UsageError(Exception):
+    """A ``python -m httpslab`` command line that cannot be run (exit status 2)."""
+
+
+class LaunchError(Exception):
+    """JupyterLab cannot be started by ``python -m httpslab.launch``; the message says what to do."""
 
 
 @contextmanager

@@ -31,10 +31,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from .errors import LaunchError
+
 __all__ = [
     "DEFAULT_PORT",
     "FIRST_NOTEBOOK",
-    "LaunchError",
     "choose_port",
     "find_notebooks_dir",
     "jupyterlab_command",
@@ -57,10 +58,6 @@ INSTALL_HINT = (
     "(from the repository root; or: -r binder/requirements.txt)"
 )
 EXIT_CANNOT_START = 2
-
-
-class LaunchError(Exception):
-    """JupyterLab cannot be started; the message says what to do (exit status 2)."""
 
 
 def missing_learner_modules(names: Sequence[str] = LEARNER_MODULES) -> list[str]:
@@ -237,7 +234,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     )
     # JupyterLab reads its token from JUPYTER_TOKEN; an empty one would switch the login off
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
-    print(f"httpslab.launch: serving {notebooks_dir} on {HOST}:{port}; open this URL in your browser:", file=out)
+    print(
+        f"httpslab.launch: serving {notebooks_dir} on {HOST}:{port}; open this URL in your browser:", file=out
+    )
     print(f"    {url_to_open(notebooks_dir, port, token, args.notebook)}", file=out)
     if args.dry_run:
         print(" ".join(command), file=out)

@@ -111,3 +111,30 @@ def test_the_checks_can_fail(tmp_path: Path) -> None:
     )
     assert _file_calls(sample, tmp_path) == ["sample.py:5 read_bytes()"]
     assert _long_functions(sample, tmp_path) == [f"sample.py:8 long ({MAX_FUNCTION_LINES + 1} lines)"]
+
+
+def _exception_classes(path: Path) -> list[str]:
+    """Classes in *path* whose bases name an Error, Exception or Timeout."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(base) for base in node.bases]
+            if any(base.endswith(("Error", "Exception", "Timeout")) for base in bases):
+                found.append(node.name)
+    return found
+
+
+def test_every_error_class_lives_in_errors_and_is_exported() -> None:
+    import httpslab
+    from httpslab import errors
+
+    elsewhere = [
+        f"{module.relative_to(REPO)}: {name}"
+        for module in _modules()
+        if module.name != "errors.py"
+        for name in _exception_classes(module)
+    ]
+    assert not elsewhere, f"error classes outside httpslab/errors.py: {elsewhere}"
+    defined = _exception_classes(PACKAGE / "errors.py")
+    assert defined and set(defined) <= set(errors.__all__)
+    assert not set(defined) - set(httpslab.__all__), "errors missing from httpslab's exports"

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from httpslab import cli
+from httpslab.errors import UsageError
 from httpslab.keylog import KeyLog
 from httpslab.peers.openssl import OpenSSLServer, openssl_s_server
 from httpslab.pki import demo_pki
@@ -497,7 +498,7 @@ def test_parse_https_url() -> None:
     assert cli.parse_https_url("https://localhost:8443/a/b?c=d") == ("localhost", 8443, "/a/b?c=d")
     assert cli.parse_https_url("https://127.0.0.1") == ("127.0.0.1", 443, "/")
     assert cli.parse_https_url("https://[::1]:9/") == ("::1", 9, "/")
-    with pytest.raises(cli.UsageError):
+    with pytest.raises(UsageError):
         cli.parse_https_url("ftp://x/")
 
 

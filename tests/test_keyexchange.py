@@ -41,7 +41,6 @@ from httpslab.crypto.keyexchange import (
     TOY_GROUP_23,
     TOY_GROUP_64,
     DHGroup,
-    PaddingError,
     dh_generate_private,
     dh_group,
     dh_public,
@@ -60,7 +59,7 @@ from httpslab.crypto.keyexchange import (
     rsa_textbook_encrypt,
 )
 from httpslab.enums import NamedGroup
-from httpslab.errors import DecryptError, IllegalParameter, LocalProtocolError
+from httpslab.errors import DecryptError, IllegalParameter, LocalProtocolError, PaddingError
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")
 

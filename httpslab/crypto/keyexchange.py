@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, x448, x25519
 
 from ..enums import NamedGroup
-from ..errors import DecryptError, IllegalParameter, LocalProtocolError
+from ..errors import DecryptError, IllegalParameter, LocalProtocolError, PaddingError
 
 __all__ = [
     "DH_GROUPS",
@@ -41,7 +41,6 @@ __all__ = [
     "TOY_GROUP_64",
     "DHGroup",
     "ECDHEPrivateKey",
-    "PaddingError",
     "dh_generate_private",
     "dh_group",
     "dh_public",
@@ -79,13 +78,6 @@ def _as_bytes(value: object, what: str) -> bytes:
 
 
 # ============================================================================ RSA
-
-
-class PaddingError(DecryptError):
-    """A PKCS#1 v1.5 block did not unpad. Deliberately silent about *what* was wrong."""
-
-    def __init__(self) -> None:
-        super().__init__("PKCS#1 v1.5 padding check failed")
 
 
 def make_rsa_premaster(client_version: int = 0x0303, random_bytes: bytes | None = None) -> bytes:

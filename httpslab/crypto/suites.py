@@ -64,11 +64,6 @@ class SuiteInfo:
         return 16 if self.is_aead else 0
 
     @property
-    def block_size(self) -> int:
-        """Cipher block size for CBC suites, 0 for AEAD."""
-        return 0 if self.is_aead else 16
-
-    @property
     def key_block_length(self) -> int:
         """Bytes of key block needed: two MAC keys, two encryption keys, two fixed IVs."""
         return 2 * (self.mac_length + self.enc_key_length + self.fixed_iv_length)

@@ -322,7 +322,7 @@ LAB2 = [
 
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        from httpslab.crypto.keyexchange import PaddingError
+        from httpslab.errors import PaddingError
         from httpslab.grading import run_real_handshake
         from httpslab.pki import demo_key
         """,
