@@ -603,7 +603,7 @@ class Alert(_Describable):
 def pull_alert(buf: Buffer) -> Alert:
     level = buf.pull_uint8()
     if level not in AlertLevel._value2member_map_:
-        # OpenSSL answers an unknown alert level with illegal_parameter (SSL_R_UNKNOWN_ALERT_TYPE).
+        # RFC 5246 §7.2 defines two levels; OpenSSL's answer to a third (docs/openssl-parity.md)
         raise IllegalParameter(f"alert level {level} is neither warning (1) nor fatal (2)")
     description = buf.pull_uint8()
     return Alert(level=level, description=description)

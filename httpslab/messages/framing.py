@@ -182,8 +182,7 @@ class HandshakeReader:
         while len(self._pending) >= HANDSHAKE_HEADER_LENGTH:
             length = int.from_bytes(self._pending[1:4], "big")
             if length > self.max_message_length:
-                # OpenSSL answers an over-long handshake message with illegal_parameter
-                # (SSL_R_EXCESSIVE_MESSAGE_SIZE); refuse before buffering it.
+                # refuse before buffering it, with OpenSSL's alert (RFC 5246 §7.4; docs/openssl-parity.md)
                 raise IllegalParameter(
                     f"a handshake message announces {length} bytes; at most {self.max_message_length} accepted"
                 )

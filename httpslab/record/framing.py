@@ -113,18 +113,13 @@ def _type_or_length_error(content_type: int, length: int, plaintext: bool) -> Re
     return RecordOverflow(f"a record of {length} bytes is longer than the {limit} allowed")
 
 
-#: OpenSSL 3.0 ssl3_get_record's prefixes of an HTTP request (SSL_R_HTTP_REQUEST)
+#: the request starts OpenSSL 3.0 names as plain HTTP (docs/openssl-parity.md, "not TLS")
 _HTTP_REQUEST_PREFIXES = (b"GET ", b"POST ", b"HEAD ", b"PUT ")
 
 
 def describe_not_tls(first_bytes: bytes) -> str:
-    """What a first record whose version's major byte is not 3 looks like, for the error message.
-
-    OpenSSL 3.0's ``ssl3_get_record`` names an HTTP request (``GET ``, ``POST ``, ``HEAD ``,
-    ``PUT ``: SSL_R_HTTP_REQUEST) and a proxy request (``CONNE``: SSL_R_HTTPS_PROXY_REQUEST),
-    and calls anything else SSL_R_WRONG_VERSION_NUMBER; an HTTP response (``HTTP/``) is named
-    here too, for a client that reached a plain HTTP server.
-    """
+    """What a first record whose version's major byte is not 3 looks like, for the error message:
+    plain HTTP, a proxy CONNECT, an HTTP response, or just a wrong version (RFC 5246 §6.2.1)."""
     shown = bytes(first_bytes[:24])
     version = int.from_bytes(shown[1:3], "big")
     start = f"the peer's first bytes {shown!r} are not a TLS record"
@@ -233,17 +228,10 @@ class RecordReader:
 
     ``expected_version`` is None until the hellos are done; then the connection sets it to the
     negotiated version, and a header with another version goes to ``on_wrong_version(type,
-    version)`` *before* any other check of the header, as OpenSSL 3.0's ``ssl3_get_record``
-    (ssl/record/ssl3_record.c) checks ``!s->first_packet && version != s->version`` before the
-    length and without looking at the content type: a record of unknown type or too long
-    with a wrong version is protocol_version, not unexpected_message or record_overflow. The
-    default ``on_wrong_version`` raises :class:`RemoteProtocolError` with protocol_version.
-    A header with the expected version needs no major-byte check (it is 3).
-
-    The very first record read (``first_record``) whose version's major byte is not 3 raises
-    :class:`~httpslab.errors.NotTLSError`, for which no alert is sent: OpenSSL's
-    ``ssl3_get_record`` ("Doesn't look like TLS - don't send an alert") checks that byte before
-    the content type and the length. A later record with such a version is protocol_version.
+    version)`` before any other check of the header (default: protocol_version, RFC 5246
+    Appendix E.1). The very first record whose version's major byte is not 3 raises
+    :class:`~httpslab.errors.NotTLSError`, with no alert; a later one is protocol_version.
+    The order of these checks follows OpenSSL 3.0: see docs/openssl-parity.md, "Records".
     """
 
     def __init__(
