@@ -40,7 +40,7 @@ from httpslab.grading import compare_certificate_checks, run_real_handshake
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
-LABS_DIR = Path(__file__).resolve().parent.parent / "notebooks" / "labs"
+LABS_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "labs"
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 HIDDEN_MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 #: the per-cell time limit while testing (the committed config's is larger, for a class)

@@ -33,7 +33,7 @@ from browser_helpers import (
     settle,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 INSTALL_HINT = 'install Chromium with  apt-get install chromium  and Playwright with  .venv/bin/pip install -e ".[browser]"'

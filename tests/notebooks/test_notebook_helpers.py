@@ -413,7 +413,7 @@ def test_mutual_tls_widget_toggles_between_success_and_alert() -> None:
 
 
 # ------------------------------------------------------------------------------ notebook hygiene
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 MY_NOTEBOOKS = [
     "00_https_at_a_glance.ipynb",
     "01_hello_messages.ipynb",

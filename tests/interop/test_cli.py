@@ -33,7 +33,7 @@ from httpslab.pki import demo_pki
 
 pytestmark = pytest.mark.interop
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from httpslab import launch
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

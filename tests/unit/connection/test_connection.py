@@ -1013,7 +1013,7 @@ def test_after_the_hellos_the_record_version_is_checked_first(
     anchors, server_credentials, wrong_record, echoed, side
 ):
     # OpenSSL 3.0 ssl3_get_record checks the version before the type and the length:
-    # protocol_version, not unexpected_message or record_overflow (tests/test_handshake_failures.py
+    # protocol_version, not unexpected_message or record_overflow (tests/interop/test_handshake_failures.py
     # shows OpenSSL's client send the same alert record)
     client, server, flight = _server_flight(anchors, server_credentials)
     if side == "client":
@@ -1763,7 +1763,7 @@ def test_server_with_no_ecdhe_group_in_common_picks_another_suite(anchors, serve
 # supported_groups (when it sent the extension) and one of the server's own groups, else
 # illegal_parameter (SSL_R_WRONG_CURVE), before the signature is verified. In TLS 1.2 it does
 # not tie the curve to the scheme's hash (that check is for TLS 1.3 and Suite B only): a P-256
-# key may sign with ecdsa_secp384r1_sha384 (tests/test_rfc8422_interop.py shows s_server agree).
+# key may sign with ecdsa_secp384r1_sha384 (tests/interop/test_rfc8422_interop.py shows s_server agree).
 RSA_SUITE_ONLY = ["ECDHE-RSA-AES128-GCM-SHA256"]
 X25519_AND_P256 = [NamedGroup.X25519, NamedGroup.SECP256R1]
 
@@ -1842,7 +1842,7 @@ def test_client_certificate_on_a_curve_named_by_both_is_accepted(
 
 # OpenSSL 3.0's own groups, when the server was given none (supported_groups_default in
 # ssl/t1_lib.c), name P-384 and P-521 too, so a default s_server -Verify accepts a client
-# certificate on those curves (tests/test_rfc8422_interop.py shows it). httpslab's default
+# certificate on those curves (tests/interop/test_rfc8422_interop.py shows it). httpslab's default
 # server checks the curve against that list; an explicitly configured list is used as given.
 def _ec_client_credential_on(ec_pki: DemoPKI, curve: ec.EllipticCurve) -> Credential:
     key = ec.generate_private_key(curve)

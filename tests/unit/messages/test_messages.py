@@ -6,7 +6,8 @@ handshake records into messages with :class:`HandshakeReader`, and checks that e
 decodes, re-encodes to the same bytes, and holds what OpenSSL says was negotiated (and that
 the ServerKeyExchange and CertificateVerify signatures verify with ``cryptography``).
 
-``python tests/test_messages.py --write-vectors`` regenerates tests/vectors/messages/*.bin.
+``PYTHONPATH=tests python tests/unit/messages/test_messages.py --write-vectors`` regenerates
+tests/vectors/messages/*.bin.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ from httpslab.messages import (
     field_spans,
 )
 
-VECTORS = Path(__file__).parent / "vectors" / "messages"
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "messages"
 HOSTNAME = "localhost"
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Drive the notebooks in a real browser: JupyterLab on 127.0.0.1, headless Chromium via Playwright.
 
-Used by ``tests/test_browser.py``. :class:`JupyterLabServer` starts one JupyterLab (token, free
+Used by ``tests/browser/test_browser.py``. :class:`JupyterLabServer` starts one JupyterLab (token, free
 port, loopback only, a throw-away settings and workspace folder, notebooks rendered without
 virtual scrolling so every cell is in the page). :func:`check_notebook` opens a notebook, runs
 all its cells through JupyterLab's own ``notebook:run-all-cells`` command, and reports:
