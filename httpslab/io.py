@@ -296,7 +296,9 @@ class TLSSession:
                 self._arm_deadline(per_read)
                 data = self._read_socket()
                 self._feed(data)
-                if self.connection.state in (State.CLOSED, State.ERROR):
+                # a close_notify read with the peer's Finished closes a completed handshake: recv sees it
+                ended = self.connection.state in (State.CLOSED, State.ERROR)
+                if ended and not self.connection.handshake_complete:
                     raise LocalProtocolError(
                         f"the connection ended during the handshake ({self.connection.state.name})"
                     )
