@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -61,6 +62,8 @@ __all__ = [
 PROGRAM = "httpslab"
 #: how much of an HTTP request head a server reads before giving up (bytes)
 MAX_REQUEST_HEAD = 65536
+#: the empty line that ends a request head: CRLF or a bare LF ends each line (RFC 9112 §2.2)
+_END_OF_HEAD = re.compile(rb"\n\r?\n")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
@@ -344,8 +347,11 @@ def page_for(session: TLSSession, method: str, target: str) -> bytes:
 
 
 def _read_request_head(session: TLSSession) -> bytes | None:
+    """The request head up to its empty line; None if the client closes or sends too much."""
     data = bytearray()
-    while b"\r\n\r\n" not in data:
+    searched = 0  # the end of the head cannot start before this offset
+    while _END_OF_HEAD.search(data, searched) is None:
+        searched = max(0, len(data) - 2)
         chunk = session.recv()
         if not chunk:
             return None
@@ -360,7 +366,8 @@ def http_handler(session: TLSSession) -> str:
     head = _read_request_head(session)
     if head is None:
         return "no HTTP request"
-    request_line = head.split(b"\r\n", 1)[0].decode("iso-8859-1")
+    # a bare LF ends a line too, and a CR before it is ignored (RFC 9112 §2.2)
+    request_line = head.split(b"\n", 1)[0].removesuffix(b"\r").decode("iso-8859-1")
     method, _, rest = request_line.partition(" ")
     target = rest.rpartition(" ")[0] or rest or "/"
     if method in ("GET", "HEAD"):

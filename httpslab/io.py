@@ -187,7 +187,12 @@ def os_error_reason(error: OSError) -> str:
 def load_trust_anchors(
     cafile: str | os.PathLike[str] | None = None, *, anchors: Sequence[x509.Certificate] = ()
 ) -> tuple[x509.Certificate, ...]:
-    """``anchors`` plus the certificates of the PEM file ``cafile`` (the system's CA file if neither is given)."""
+    """``anchors`` plus the certificates of the PEM file ``cafile`` (the system's CA file if neither is given).
+
+    The file is read and parsed once per version (path, modification time, size): while it is
+    unchanged, every call without ``anchors`` returns the same tuple, so that the verifier's
+    work on the trust store is done once too (:mod:`httpslab.pki.anchors`).
+    """
     if cafile is None and not anchors:
         cafile = ssl.get_default_verify_paths().cafile
     if cafile is None:
@@ -197,7 +202,7 @@ def load_trust_anchors(
         loaded = _pem_certificates(os.fspath(cafile), status.st_mtime_ns, status.st_size)
     except (OSError, ValueError) as exc:
         raise CertificateError(f"cannot read trust anchors from {cafile}: {exc}") from exc
-    return (*anchors, *loaded)
+    return (*anchors, *loaded) if anchors else loaded
 
 
 @functools.lru_cache(maxsize=8)
@@ -296,7 +301,9 @@ class TLSSession:
                 self._arm_deadline(per_read)
                 data = self._read_socket()
                 self._feed(data)
-                if self.connection.state in (State.CLOSED, State.ERROR):
+                # a close_notify read with the peer's Finished closes a completed handshake: recv sees it
+                ended = self.connection.state in (State.CLOSED, State.ERROR)
+                if ended and not self.connection.handshake_complete:
                     raise LocalProtocolError(
                         f"the connection ended during the handshake ({self.connection.state.name})"
                     )

@@ -123,6 +123,8 @@ class TLSConnection:
         self._pending_write: Any = None
         #: the :class:`~httpslab.pki.verify.VerificationReport` of the peer's chain, once checked
         self.verification_report: Any = None
+        # set once both Finished messages verified; a close that follows does not undo it
+        self._handshake_completed = False
 
     # -- public surface -------------------------------------------------------------
     @property
@@ -131,7 +133,13 @@ class TLSConnection:
 
     @property
     def handshake_complete(self) -> bool:
-        return self.state is State.CONNECTED
+        """True once both Finished messages verified (RFC 5246 §7.4.9), and from then on.
+
+        It stays True after the connection closed: a peer whose close_notify arrives with its
+        Finished (in one ``receive_data``) completed the handshake and then closed; ``state``
+        is then CLOSED and the events are HandshakeComplete, ConnectionClosed.
+        """
+        return self._handshake_completed
 
     @property
     def cipher_suite(self) -> CipherSuite | None:
@@ -680,6 +688,7 @@ class TLSConnection:
 
     def _complete(self) -> None:
         assert self.suite is not None
+        self._handshake_completed = True
         self._events.append(
             HandshakeComplete(
                 version=TLS12,

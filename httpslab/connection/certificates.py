@@ -54,7 +54,7 @@ def verify_peer_chain(config: TLSConfig, chain: list[x509.Certificate], purpose:
     return verify_chain(
         chain[0],
         chain[1:],
-        list(config.trust_anchors),
+        config.trust_anchors,  # as given: a loaded trust store is one tuple, prepared once
         server_name=name,
         ip_address=ip,
         at=config.verify_time,

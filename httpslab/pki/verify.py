@@ -39,6 +39,7 @@ from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, St
 
 from ..enums import AlertDescription
 from ..errors import BadCertificate, CertificateError
+from .anchors import anchor_set, anchors_that_may_issue, coerce_certificates
 from .facts import (
     IPAddressLike,
     _extension_value,
@@ -386,21 +387,6 @@ def _run_reference(
 # the verifier
 
 
-def _coerce_certificates(values: Iterable[x509.Certificate] | None, what: str) -> list[x509.Certificate]:
-    if values is None:
-        return []
-    if isinstance(values, x509.Certificate):
-        return [values]
-    if isinstance(values, bytes | str):
-        raise CertificateError(
-            f"{what} must be cryptography Certificate objects; load PEM with load_certificates()"
-        )
-    try:
-        return list(values)
-    except TypeError as exc:
-        raise CertificateError(f"{what} must be a list of certificates: {exc}") from exc
-
-
 def _coerce_ip(value: str | IPAddressLike | None) -> IPAddressLike | None:
     if value is None or isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
         return value
@@ -449,8 +435,13 @@ def verify_chain(
     certificates that fail a check give a report whose ``ok`` is False.
     """
     at, name, ip = _coerce_target(purpose, at, server_name, ip_address)
-    pool_in = _coerce_certificates(intermediates, "intermediates")
-    anchors_in = _coerce_certificates(trust_anchors, "trust_anchors")
+    pool_in = coerce_certificates(intermediates, "intermediates")
+    # a tuple (a loaded trust store) is read once, in anchor_set; a list may change between calls
+    anchors_in = (
+        trust_anchors
+        if isinstance(trust_anchors, tuple)
+        else coerce_certificates(trust_anchors, "trust_anchors")
+    )
 
     quote = _quote  # each certificate's label is built once (see _Facts)
 
@@ -482,28 +473,26 @@ def verify_chain(
             continue
         if certificate != leaf and certificate not in pool:
             pool.append(certificate)
-    anchors: list[x509.Certificate] = []
-    for index, certificate in enumerate(anchors_in):
-        problem = _parse_problem(certificate)
-        if problem is not None:
-            if not isinstance(certificate, x509.Certificate):
-                raise CertificateError(f"trust anchor #{index} is {problem}")
-            report.notes.append(f"trust anchor #{index} was skipped: {problem}")
-            continue
-        anchors.append(certificate)
+    prepared = anchor_set(anchors_in)
+    report.notes.extend(prepared.notes)
+    anchors = list(prepared.usable)
 
     # Every check depends on the certificates, the name or IP address, the purpose and the
-    # anchors, and on the time only through the certificates' validity periods (so does the
-    # reference validator). A report made at a time when every certificate given was within
-    # its validity period therefore holds at any other such time: it is reused then, and the
-    # whole verification runs again at any other time. No certificate's report decides for
-    # another: the key holds every input but the time.
-    memo_key = (purpose, name, str(ip), leaf, tuple(pool_in), tuple(anchors_in))
+    # anchors, and on the time only through the validity periods of the certificates a path
+    # can hold: the leaf, the intermediates and the anchors that may issue them (so does the
+    # reference validator; an expired root of a CA bundle that issued none of them does not
+    # count). A report made at a time when all of those were within their validity periods
+    # therefore holds at any other such time: it is reused then, and the whole verification
+    # runs again at any other time. No certificate's report decides for another: the key
+    # holds every input but the time.
+    memo_key = (purpose, name, str(ip), leaf, tuple(pool_in), prepared.key)
     remembered = _remembered_report(memo_key, at)
     if remembered is not None:
         return remembered
     report = _verify_parsed(report, leaf, pool, anchors, pool_in, name=name, ip=ip, at=at, purpose=purpose)
-    _remember_report(memo_key, report, [leaf, *pool_in, *anchors_in])
+    issuing = anchors_that_may_issue(anchors, [leaf, *pool])
+    if issuing is not None:
+        _remember_report(memo_key, report, [leaf, *pool_in, *issuing])
     return report
 
 
