@@ -16,7 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..crypto import keyexchange
 from ..crypto.signatures import SCHEMES, PrivateKey
-from ..crypto.suites import SUITES, SuiteInfo, parse_suite_name, suite_info
+from ..crypto.suites import (
+    DEFAULT_CLIENT_SUITES,
+    DEFAULT_SERVER_SUITES,
+    SuiteInfo,
+    parse_suite_name,
+    suite_info,
+)
 from ..enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from ..errors import CertificateError, LocalProtocolError
 
@@ -170,7 +176,9 @@ class TLSConfig:
     ``trust_anchors`` are then what client certificates must chain to.
     """
 
-    cipher_suites: Sequence[CipherSuite | str] = tuple(SUITES)
+    #: a client offers these; a server left at this default accepts DEFAULT_SERVER_SUITES
+    #: (the legacy CBC-SHA suites as well, as OpenSSL 3.0's default list does)
+    cipher_suites: Sequence[CipherSuite | str] = DEFAULT_CLIENT_SUITES
     server_name: str | None = None
     verify: bool = True
     trust_anchors: Sequence[x509.Certificate] = ()
@@ -226,6 +234,12 @@ class TLSConfig:
         limit = self.transcript_application_data_limit
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise LocalProtocolError("transcript_application_data_limit must be None or a byte count >= 0")
+
+    @property
+    def server_cipher_suites(self) -> tuple[CipherSuite, ...]:
+        """The suites a server accepts, in its preference order (RFC 5246 §7.4.1.3)."""
+        suites = tuple(self.cipher_suites)
+        return DEFAULT_SERVER_SUITES if suites == DEFAULT_CLIENT_SUITES else suites  # type: ignore[return-value]
 
     @property
     def server_name_is_ip(self) -> bool:

@@ -160,7 +160,7 @@ class ServerConnection(TLSConnection):
         RFC 7919 §4); with none left, handshake_failure.
         """
         client_groups = hello.supported_groups
-        for suite in self.config.cipher_suites:
+        for suite in self.config.server_cipher_suites:
             if suite not in hello.cipher_suites:
                 continue
             info = suite_info(suite)
