@@ -32,6 +32,7 @@ __all__ = [
     "EC_GROUPS",
     "FFDHE_GROUPS",
     "OPENSSL_DEFAULT_GROUPS",
+    "SERVER_SIGNATURE_SCHEMES",
     "TLS12",
     "Credential",
     "DirectionKeys",
@@ -74,6 +75,15 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.RSA_PSS_RSAE_SHA384,
     SignatureScheme.RSA_PKCS1_SHA256,
     SignatureScheme.RSA_PKCS1_SHA384,
+)
+#: What a server left at DEFAULT_SIGNATURE_SCHEMES also signs with when a client asks for it
+#: (schemes of OpenSSL 3.0's default list; SHA-1 ones left out, as its security level 1 does).
+SERVER_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    *DEFAULT_SIGNATURE_SCHEMES,
+    SignatureScheme.ECDSA_SECP521R1_SHA512,
+    SignatureScheme.RSA_PSS_RSAE_SHA512,
+    SignatureScheme.RSA_PKCS1_SHA512,
+    SignatureScheme.ECDSA_SHA224,
 )
 EC_GROUPS = frozenset({NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1, NamedGroup.X448})
 FFDHE_GROUPS = frozenset({NamedGroup.FFDHE2048, NamedGroup.FFDHE3072})
@@ -191,6 +201,9 @@ class TLSConfig:
     require_secure_renegotiation: bool = True
     #: client: signal secure renegotiation with the SCSV instead of the extension
     renegotiation_scsv: bool = False
+    #: ALPN (RFC 7301): a client offers these protocol names in this order; a server selects
+    #: the first of its own that the client offered (none in common: no_application_protocol)
+    alpn_protocols: Sequence[str | bytes] = ()
     #: client: smallest DH prime accepted in a DHE ServerKeyExchange (OpenSSL 3 security level 2)
     minimum_dh_bits: int = 2048
     #: server: the group for DHE when the client names none (RFC 7919 §4)
@@ -229,6 +242,10 @@ class TLSConfig:
             raise LocalProtocolError(f"httpslab does not implement the signature schemes {unsupported}")
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "signature_schemes", schemes)
+        alpn = tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in self.alpn_protocols)
+        if not all(1 <= len(p) <= 255 for p in alpn):
+            raise LocalProtocolError("an ALPN protocol name is 1 to 255 bytes (RFC 7301 §3.1)")
+        object.__setattr__(self, "alpn_protocols", alpn)
         if self.require_client_certificate:
             object.__setattr__(self, "request_client_certificate", True)
         limit = self.transcript_application_data_limit
@@ -240,6 +257,18 @@ class TLSConfig:
         """The suites a server accepts, in its preference order (RFC 5246 §7.4.1.3)."""
         suites = tuple(self.cipher_suites)
         return DEFAULT_SERVER_SUITES if suites == DEFAULT_CLIENT_SUITES else suites  # type: ignore[return-value]
+
+    @property
+    def server_groups(self) -> tuple[NamedGroup, ...]:
+        """The groups a server accepts: left at DEFAULT_GROUPS, OpenSSL 3.0's (X448 and P-384 too)."""
+        groups = tuple(self.groups)
+        return OPENSSL_DEFAULT_GROUPS if groups == DEFAULT_GROUPS else groups
+
+    @property
+    def server_signature_schemes(self) -> tuple[SignatureScheme, ...]:
+        """The schemes a server signs with: left at the default, SERVER_SIGNATURE_SCHEMES."""
+        schemes = tuple(self.signature_schemes)
+        return SERVER_SIGNATURE_SCHEMES if schemes == DEFAULT_SIGNATURE_SCHEMES else schemes
 
     @property
     def server_name_is_ip(self) -> bool:
