@@ -182,3 +182,22 @@ def test_cbc_sha_suite_with_openssl(
     assert secrets.cipher_suite == suite
     assert secrets.extended_master_secret is ems
     assert secrets.encrypt_then_mac is etm
+
+
+@pytest.mark.interop
+def test_server_prefers_its_own_order_where_openssl_follows_the_client(pkis: dict[str, PemFiles]) -> None:
+    """A client that lists a legacy suite first: s_server takes it, httpslab takes its own first."""
+    files = pkis["rsa"]
+    offer = ["-cipher", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256"]
+    with openssl_s_server(
+        None,
+        cert_file=files.server_cert_file,
+        key_file=files.server_key_file,
+        chain_file=files.intermediate_file,
+    ) as server:
+        theirs = openssl_s_client(server.port, cafile=files.ca_file, ign_eof=False, extra_args=offer)
+    assert "Cipher is AES128-SHA\n" in theirs.stdout  # no -serverpref: the client's order
+    with TLSServer(server_config(files.server_chain_file, files.server_key_file)) as ours_server:
+        ours_server.serve_in_background(echo_handler, max_sessions=1)
+        ours = openssl_s_client(ours_server.address[1], cafile=files.ca_file, ign_eof=False, extra_args=offer)
+    assert "Cipher is ECDHE-RSA-AES128-GCM-SHA256\n" in ours.stdout  # DEFAULT_SERVER_SUITES order

@@ -17,13 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from httpslab.capture import cleartext_alerts
 from httpslab.connection import ClientConnection, Credential, HandshakeComplete, ServerConnection, TLSConfig
+from httpslab.connection import server as server_module
 from httpslab.crypto.signatures import SCHEMES
+from httpslab.crypto.suites import SUITES, suite_info
 from httpslab.enums import AlertDescription, CipherSuite, NamedGroup, SignatureScheme
 from httpslab.errors import (
     AlertReceived,
     DecodeError,
-    IllegalParameter,
     LocalProtocolError,
     RemoteProtocolError,
 )
@@ -32,6 +34,7 @@ from httpslab.messages import ALPNExtension, pull_extension, push_extension
 from httpslab.peers.openssl import openssl_s_client, openssl_s_server
 from httpslab.pki import PemFiles, demo_pki
 from httpslab.pki.ca import DemoPKI
+from httpslab.relay import RecordingRelay
 from httpslab.wire import Buffer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,11 +139,24 @@ def test_alpn_without_a_protocol_in_common_is_no_application_protocol(pkis) -> N
     ]
 
 
-def test_alpn_a_protocol_the_client_did_not_offer_is_illegal_parameter(pkis, monkeypatch) -> None:
+@pytest.mark.parametrize("answer", ["unoffered", "two names"])
+def test_alpn_an_answer_that_is_not_one_offered_name_is_decode_error(pkis, monkeypatch, answer) -> None:
     client, server = _pair(pkis, {"alpn_protocols": ["http/1.1"]}, {"alpn_protocols": ["http/1.1"]})
-    monkeypatch.setattr(server, "_select_protocol", lambda offered: b"spdy/3")
+    _bend_the_alpn_answer(monkeypatch, answer, server)
     _, _, error = _run(client, server)
-    assert isinstance(error, IllegalParameter)
+    assert isinstance(error, DecodeError)  # as OpenSSL's tls_parse_stoc_alpn answers both
+
+
+def _bend_the_alpn_answer(monkeypatch: pytest.MonkeyPatch, answer: str, server: object = None) -> None:
+    """Make httpslab's server answer ALPN with a name not offered, or with two names."""
+    if answer == "unoffered":
+        target = server if server is not None else ServerConnection
+        value = (lambda offered: b"spdy/3") if server is not None else (lambda self, offered: b"spdy/3")
+        monkeypatch.setattr(target, "_select_protocol", value)
+    else:
+        monkeypatch.setattr(
+            server_module, "ALPNExtension", lambda protocols: ALPNExtension((b"http/1.1", b"h2"))
+        )
 
 
 @pytest.mark.parametrize(
@@ -276,7 +292,8 @@ def test_s_client_against_httpslab_server(files, httpslab_server, name, key_type
 @pytest.mark.interop
 def test_alpn_httpslab_client_against_s_server(files) -> None:
     pem = files["rsa"]
-    with _s_server(pem, "-alpn", "http/1.1") as server:
+    # s_server selects its own first protocol the client offered
+    with _s_server(pem, "-alpn", "http/1.1,h2") as server:
         config = TLSConfig(alpn_protocols=["h2", "http/1.1"])
         session = connect(
             "127.0.0.1", server.port, server_name="localhost", cafile=pem.ca_file, config=config
@@ -319,6 +336,29 @@ def test_alpn_s_client_without_a_protocol_in_common_gets_the_alert(files, httpsl
     assert "no application protocol" in result.stdout + result.stderr
 
 
+@pytest.mark.interop
+@pytest.mark.parametrize("answer", ["unoffered", "two names"])
+def test_alpn_answers_that_s_client_refuses_with_decode_error(files, monkeypatch, answer) -> None:
+    _bend_the_alpn_answer(monkeypatch, answer)
+    pem = files["rsa"]
+    config = server_config(pem.server_chain_file, pem.server_key_file, alpn_protocols=["http/1.1"])
+    with TLSServer(config) as server:
+        server.serve_in_background(echo_handler, max_sessions=1)
+        with RecordingRelay(server.address) as relay:
+            result = openssl_s_client(
+                relay.port,
+                input=b"x\n",
+                cafile=pem.ca_file,
+                ign_eof=False,
+                extra_args=["-alpn", "http/1.1,h2"],
+            )
+            relay.wait_closed(10)
+    assert not result.ok and "tls_parse_stoc_alpn:bad extension" in result.stderr
+    assert [a.description for a in cleartext_alerts(relay.client_to_server)] == [
+        AlertDescription.DECODE_ERROR
+    ]
+
+
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[int, Path]]:
     """``python -m httpslab serve --port 0`` with its demo certificates."""
@@ -359,3 +399,39 @@ def test_serve_selects_http_1_1_for_python_ssl_and_s_client(served) -> None:
         port, input=b"", cafile=ca_file, extra_args=["-alpn", "http/1.1"], ign_eof=False
     )
     assert "ALPN protocol: http/1.1" in result.stdout
+
+
+@pytest.mark.interop
+def test_server_group_choice_is_its_own_order_where_openssl_follows_the_client(
+    files, httpslab_server
+) -> None:
+    """A client that lists X448 before X25519: s_server takes X448, httpslab its own first, X25519."""
+    pem = files["rsa"]
+    offer = ["-groups", "X448:X25519"]
+    with _s_server(pem) as server:
+        theirs = openssl_s_client(
+            server.port, suite=RSA_SUITE, cafile=pem.ca_file, ign_eof=False, extra_args=offer
+        )
+    assert "Server Temp Key: X448, 448 bits" in theirs.stdout
+    ours = openssl_s_client(
+        httpslab_server.address[1], suite=RSA_SUITE, cafile=pem.ca_file, ign_eof=False, extra_args=offer
+    )
+    assert "Server Temp Key: X25519, 253 bits" in ours.stdout
+
+
+def test_a_default_client_offers_a_shorter_list_than_openssl() -> None:
+    """The default ClientHello: no CBC-SHA suites, no X448 or P-384, no SHA-224/SHA-512 schemes."""
+    client = ClientConnection(TLSConfig(server_name="localhost"))
+    client.start_handshake()
+    hello = client.transcript.find("ClientHello").decoded
+    assert hello.supported_groups == (
+        NamedGroup.X25519,
+        NamedGroup.SECP256R1,
+        NamedGroup.FFDHE2048,
+        NamedGroup.FFDHE3072,
+    )
+    assert not {SignatureScheme.RSA_PSS_RSAE_SHA512, SignatureScheme.ECDSA_SHA224} & set(
+        hello.signature_algorithms
+    )
+    assert hello.alpn_protocols is None
+    assert all(suite_info(s).mac_hash != "sha1" for s in hello.cipher_suites if s in SUITES)

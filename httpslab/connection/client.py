@@ -166,7 +166,10 @@ class ClientConnection(TLSConnection):
         return State.WAIT_CERTIFICATE
 
     def _selected_protocol(self, hello: ServerHello) -> bytes | None:
-        """The server's ALPN answer: one protocol of those offered (RFC 7301 §3.1), or None."""
+        """The server's ALPN answer: one protocol of those offered (RFC 7301 §3.1), or None.
+
+        Anything else is decode_error, as OpenSSL answers it (docs/openssl-parity.md).
+        """
         selected = hello.alpn_protocols
         if selected is None:
             return None
@@ -174,9 +177,7 @@ class ClientConnection(TLSConnection):
             # RFC 7301 §3.1: the server's "ProtocolNameList" MUST contain exactly one name
             raise DecodeError(f"the server's ALPN answer names {len(selected)} protocols, not one")
         if selected[0] not in self.config.alpn_protocols:
-            raise IllegalParameter(
-                f"the server selected ALPN protocol {selected[0]!r}, which was not offered"
-            )
+            raise DecodeError(f"the server selected ALPN protocol {selected[0]!r}, which was not offered")
         return selected[0]
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
