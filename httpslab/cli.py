@@ -443,7 +443,8 @@ def run_serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         chains, keys, ca_file = _demo_credentials(Path(scratch.name))
     else:
         chains, keys = [Path(args.cert)], [Path(args.key)]
-    fields: dict[str, object] = {"extended_master_secret": not args.no_ems}
+    # RFC 7301: the HTTP/1.1 server selects "http/1.1" when a client offers it
+    fields: dict[str, object] = {"extended_master_secret": not args.no_ems, "alpn_protocols": ("http/1.1",)}
     if suites:
         fields["cipher_suites"] = suites
     if args.client_ca:

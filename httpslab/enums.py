@@ -127,13 +127,16 @@ class CompressionMethod(IntEnum):
 class CipherSuite(IntEnum):
     """Cipher suite code points (IANA TLS Cipher Suites registry).
 
-    TLS 1.2 suites from RFC 5246, RFC 5288 (AES-GCM), RFC 5289 (ECDHE with SHA-2),
+    TLS 1.2 suites from RFC 5246 (and RFC 3268 for DHE with AES), RFC 8422 §6 (ECDHE with
+    HMAC-SHA1), RFC 5288 (AES-GCM), RFC 5289 (ECDHE with SHA-2),
     RFC 7905 (ChaCha20-Poly1305); TLS 1.3 suites from RFC 8446 §B.4; the signalling
     value from RFC 5746 §3.3.
     """
 
     TLS_RSA_WITH_AES_128_CBC_SHA = 0x002F
+    TLS_DHE_RSA_WITH_AES_128_CBC_SHA = 0x0033
     TLS_RSA_WITH_AES_256_CBC_SHA = 0x0035
+    TLS_DHE_RSA_WITH_AES_256_CBC_SHA = 0x0039
     TLS_RSA_WITH_AES_128_CBC_SHA256 = 0x003C
     TLS_RSA_WITH_AES_256_CBC_SHA256 = 0x003D
     TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 = 0x0067

@@ -270,6 +270,12 @@ class TLSSession:
         return self.connection.cipher_suite
 
     @property
+    def alpn_protocol(self) -> str | None:
+        """The application protocol agreed with ALPN (RFC 7301), e.g. ``"http/1.1"``, or None."""
+        selected = self.connection.alpn_protocol
+        return selected.decode("ascii", "replace") if selected is not None else None
+
+    @property
     def transcript(self) -> Transcript:
         return self.connection.transcript
 

@@ -104,6 +104,8 @@ class TLSConnection:
         self.extended_master_secret = False
         self.encrypt_then_mac = False
         self.server_name: str | None = None
+        #: the protocol ALPN agreed on (RFC 7301), as bytes; None when there was none
+        self.alpn_protocol: bytes | None = None
         self.peer_certificates: tuple[x509.Certificate, ...] = ()
         #: the error that ended the connection, if any
         self.error: TLSError | None = None
@@ -697,6 +699,7 @@ class TLSConnection:
                 encrypt_then_mac=self.encrypt_then_mac and not self.suite.is_aead,
                 server_name=self.server_name,
                 peer_certificates=self.peer_certificates,
+                alpn_protocol=self.alpn_protocol.decode("ascii", "replace") if self.alpn_protocol else None,
             )
         )
 

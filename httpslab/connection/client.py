@@ -22,12 +22,14 @@ from ..enums import (
     SignatureScheme,
 )
 from ..errors import (
+    DecodeError,
     HandshakeFailure,
     IllegalParameter,
     LocalProtocolError,
     RemoteProtocolError,
 )
 from ..messages import (
+    ALPNExtension,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -101,6 +103,8 @@ class ClientConnection(TLSConnection):
             suites.append(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
         else:
             extensions.append(RenegotiationInfoExtension(b""))
+        if config.alpn_protocols:
+            extensions.append(ALPNExtension(tuple(config.alpn_protocols)))
         hello = ClientHello(random=self.client_random, cipher_suites=suites, extensions=extensions)
         self._client_hello = hello
         self._offered_suites = tuple(config.cipher_suites)
@@ -144,6 +148,7 @@ class ClientConnection(TLSConnection):
         formats = hello.ec_point_formats
         if formats is not None and ECPointFormat.UNCOMPRESSED not in formats:
             raise IllegalParameter("the server's ec_point_formats lack uncompressed (RFC 8422 §5.2)")
+        self.alpn_protocol = self._selected_protocol(hello)
         self.suite = suite_info(hello.cipher_suite)
         self.version = TLS12
         self.server_random = hello.random
@@ -159,6 +164,21 @@ class ClientConnection(TLSConnection):
         secrets.encrypt_then_mac = self.encrypt_then_mac
         self._records.expected_version = int(TLS12)  # from now on every record (RFC 5246 Appendix E.1)
         return State.WAIT_CERTIFICATE
+
+    def _selected_protocol(self, hello: ServerHello) -> bytes | None:
+        """The server's ALPN answer: one protocol of those offered (RFC 7301 §3.1), or None.
+
+        Anything else is decode_error, as OpenSSL answers it (docs/openssl-parity.md).
+        """
+        selected = hello.alpn_protocols
+        if selected is None:
+            return None
+        if len(selected) != 1:
+            # RFC 7301 §3.1: the server's "ProtocolNameList" MUST contain exactly one name
+            raise DecodeError(f"the server's ALPN answer names {len(selected)} protocols, not one")
+        if selected[0] not in self.config.alpn_protocols:
+            raise DecodeError(f"the server selected ALPN protocol {selected[0]!r}, which was not offered")
+        return selected[0]
 
     def _on_certificate(self, message: Certificate, _: bytes) -> State:
         assert self.suite is not None

@@ -16,7 +16,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..crypto import keyexchange
 from ..crypto.signatures import SCHEMES, PrivateKey
-from ..crypto.suites import SUITES, SuiteInfo, parse_suite_name, suite_info
+from ..crypto.suites import (
+    DEFAULT_CLIENT_SUITES,
+    DEFAULT_SERVER_SUITES,
+    SuiteInfo,
+    parse_suite_name,
+    suite_info,
+)
 from ..enums import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from ..errors import CertificateError, LocalProtocolError
 
@@ -26,6 +32,7 @@ __all__ = [
     "EC_GROUPS",
     "FFDHE_GROUPS",
     "OPENSSL_DEFAULT_GROUPS",
+    "SERVER_SIGNATURE_SCHEMES",
     "TLS12",
     "Credential",
     "DirectionKeys",
@@ -68,6 +75,15 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
     SignatureScheme.RSA_PSS_RSAE_SHA384,
     SignatureScheme.RSA_PKCS1_SHA256,
     SignatureScheme.RSA_PKCS1_SHA384,
+)
+#: What a server left at DEFAULT_SIGNATURE_SCHEMES also signs with when a client asks for it
+#: (schemes of OpenSSL 3.0's default list; SHA-1 ones left out, as its security level 1 does).
+SERVER_SIGNATURE_SCHEMES: tuple[SignatureScheme, ...] = (
+    *DEFAULT_SIGNATURE_SCHEMES,
+    SignatureScheme.ECDSA_SECP521R1_SHA512,
+    SignatureScheme.RSA_PSS_RSAE_SHA512,
+    SignatureScheme.RSA_PKCS1_SHA512,
+    SignatureScheme.ECDSA_SHA224,
 )
 EC_GROUPS = frozenset({NamedGroup.X25519, NamedGroup.SECP256R1, NamedGroup.SECP384R1, NamedGroup.X448})
 FFDHE_GROUPS = frozenset({NamedGroup.FFDHE2048, NamedGroup.FFDHE3072})
@@ -170,7 +186,9 @@ class TLSConfig:
     ``trust_anchors`` are then what client certificates must chain to.
     """
 
-    cipher_suites: Sequence[CipherSuite | str] = tuple(SUITES)
+    #: a client offers these; a server left at this default accepts DEFAULT_SERVER_SUITES
+    #: (the legacy CBC-SHA suites as well, as OpenSSL 3.0's default list does)
+    cipher_suites: Sequence[CipherSuite | str] = DEFAULT_CLIENT_SUITES
     server_name: str | None = None
     verify: bool = True
     trust_anchors: Sequence[x509.Certificate] = ()
@@ -183,6 +201,9 @@ class TLSConfig:
     require_secure_renegotiation: bool = True
     #: client: signal secure renegotiation with the SCSV instead of the extension
     renegotiation_scsv: bool = False
+    #: ALPN (RFC 7301): a client offers these protocol names in this order; a server selects
+    #: the first of its own that the client offered (none in common: no_application_protocol)
+    alpn_protocols: Sequence[str | bytes] = ()
     #: client: smallest DH prime accepted in a DHE ServerKeyExchange (OpenSSL 3 security level 2)
     minimum_dh_bits: int = 2048
     #: server: the group for DHE when the client names none (RFC 7919 §4)
@@ -221,11 +242,33 @@ class TLSConfig:
             raise LocalProtocolError(f"httpslab does not implement the signature schemes {unsupported}")
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "signature_schemes", schemes)
+        alpn = tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in self.alpn_protocols)
+        if not all(1 <= len(p) <= 255 for p in alpn):
+            raise LocalProtocolError("an ALPN protocol name is 1 to 255 bytes (RFC 7301 §3.1)")
+        object.__setattr__(self, "alpn_protocols", alpn)
         if self.require_client_certificate:
             object.__setattr__(self, "request_client_certificate", True)
         limit = self.transcript_application_data_limit
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             raise LocalProtocolError("transcript_application_data_limit must be None or a byte count >= 0")
+
+    @property
+    def server_cipher_suites(self) -> tuple[CipherSuite, ...]:
+        """The suites a server accepts, in its preference order (RFC 5246 §7.4.1.3)."""
+        suites = tuple(self.cipher_suites)
+        return DEFAULT_SERVER_SUITES if suites == DEFAULT_CLIENT_SUITES else suites  # type: ignore[return-value]
+
+    @property
+    def server_groups(self) -> tuple[NamedGroup, ...]:
+        """The groups a server accepts: left at DEFAULT_GROUPS, OpenSSL 3.0's (X448 and P-384 too)."""
+        groups = tuple(self.groups)
+        return OPENSSL_DEFAULT_GROUPS if groups == DEFAULT_GROUPS else groups
+
+    @property
+    def server_signature_schemes(self) -> tuple[SignatureScheme, ...]:
+        """The schemes a server signs with: left at the default, SERVER_SIGNATURE_SCHEMES."""
+        schemes = tuple(self.signature_schemes)
+        return SERVER_SIGNATURE_SCHEMES if schemes == DEFAULT_SIGNATURE_SCHEMES else schemes
 
     @property
     def server_name_is_ip(self) -> bool:

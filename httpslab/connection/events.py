@@ -29,6 +29,8 @@ class HandshakeComplete(Event):
     server_name: str | None = None
     #: the peer's certificate chain, leaf first (empty if the peer sent none)
     peer_certificates: tuple[x509.Certificate, ...] = ()
+    #: the application protocol agreed with ALPN (RFC 7301), e.g. ``"http/1.1"``; None without
+    alpn_protocol: str | None = None
 
 
 @dataclass(frozen=True)

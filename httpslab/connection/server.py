@@ -29,6 +29,7 @@ from ..errors import (
     RemoteProtocolError,
 )
 from ..messages import (
+    ALPNExtension,
     Certificate,
     CertificateRequest,
     CertificateVerify,
@@ -47,10 +48,8 @@ from ..messages import (
 )
 from .base import Handler, TLSConnection, code_name, draw_ecdhe_private_key
 from .config import (
-    DEFAULT_GROUPS,
     EC_GROUPS,
     FFDHE_GROUPS,
-    OPENSSL_DEFAULT_GROUPS,
     TLS12,
     Credential,
     TLSConfig,
@@ -103,6 +102,7 @@ class ServerConnection(TLSConnection):
             raise IllegalParameter("the client's ec_point_formats lack uncompressed (RFC 8422 §5.1.2)")
         peer_schemes = hello.signature_algorithms or DEFAULT_PEER_SCHEMES
         suite, credential, scheme = self._choose_suite(hello, peer_schemes)
+        self.alpn_protocol = self._select_protocol(hello.alpn_protocols)
         self._client_hello = hello
         self._credential = credential
         self.suite = suite
@@ -128,6 +128,8 @@ class ServerConnection(TLSConnection):
             extensions.append(EncryptThenMacExtension())
         if self.extended_master_secret:
             extensions.append(ExtendedMasterSecretExtension())
+        if self.alpn_protocol is not None:
+            extensions.append(ALPNExtension((self.alpn_protocol,)))
         self._send_handshake(
             ServerHello(random=self.server_random, cipher_suite=suite.suite, extensions=extensions)
         )
@@ -151,6 +153,24 @@ class ServerConnection(TLSConnection):
         self._send_handshake(ServerHelloDone())
         return State.WAIT_CERTIFICATE if config.request_client_certificate else State.WAIT_KEY_EXCHANGE
 
+    def _select_protocol(self, offered: Sequence[bytes] | None) -> bytes | None:
+        """The server's first ALPN protocol the client offered (RFC 7301 §3.2), or None.
+
+        None when either side has no ALPN list; with lists but nothing in common, the fatal
+        no_application_protocol alert.
+        """
+        if not offered or not self.config.alpn_protocols:
+            return None
+        for protocol in self.config.alpn_protocols:
+            if protocol in offered:
+                return bytes(protocol)
+        # RFC 7301 §3.2: "the server MUST respond with a fatal 'no_application_protocol' alert"
+        raise RemoteProtocolError(
+            f"no ALPN protocol in common: the client offered {list(offered)}, this server speaks "
+            f"{list(self.config.alpn_protocols)}",
+            alert=AlertDescription.NO_APPLICATION_PROTOCOL,
+        )
+
     def _choose_suite(
         self, hello: ClientHello, peer_schemes: Sequence[SignatureScheme | int]
     ) -> tuple[SuiteInfo, Credential, SignatureScheme | None]:
@@ -160,7 +180,7 @@ class ServerConnection(TLSConnection):
         RFC 7919 §4); with none left, handshake_failure.
         """
         client_groups = hello.supported_groups
-        for suite in self.config.cipher_suites:
+        for suite in self.config.server_cipher_suites:
             if suite not in hello.cipher_suites:
                 continue
             info = suite_info(suite)
@@ -172,7 +192,7 @@ class ServerConnection(TLSConnection):
                 scheme = None
                 if info.forward_secret:
                     scheme = choose_scheme(
-                        credential.private_key, peer_schemes, self.config.signature_schemes
+                        credential.private_key, peer_schemes, self.config.server_signature_schemes
                     )
                     if scheme is None:
                         continue
@@ -193,7 +213,7 @@ class ServerConnection(TLSConnection):
         )
 
     def _choose_ec_group(self, client_groups: Sequence[NamedGroup | int] | None) -> NamedGroup | None:
-        ours = [g for g in self.config.groups if g in EC_GROUPS]
+        ours = [g for g in self.config.server_groups if g in EC_GROUPS]
         if client_groups is None:
             # RFC 8422 §4: without the extension the server may pick any curve; P-256 is safe.
             return NamedGroup.SECP256R1 if NamedGroup.SECP256R1 in ours or not ours else ours[0]
@@ -208,7 +228,7 @@ class ServerConnection(TLSConnection):
         offered_ffdhe = [g for g in (client_groups or ()) if g in FFDHE_GROUPS or 0x0100 <= int(g) <= 0x01FF]
         if not offered_ffdhe:
             return self.config.dh_group  # RFC 7919 §4: a client that names no FFDHE group
-        for group in self.config.groups:
+        for group in self.config.server_groups:
             if group in FFDHE_GROUPS and group in offered_ffdhe:
                 return keyexchange.dh_group(group)
         return None  # RFC 7919 §4: do not pick a DHE suite then
@@ -308,9 +328,7 @@ class ServerConnection(TLSConnection):
         """
         assert self._client_hello is not None
         key = self._client_public_key
-        own_groups = self.config.groups
-        if tuple(own_groups) == DEFAULT_GROUPS:
-            own_groups = OPENSSL_DEFAULT_GROUPS
+        own_groups = self.config.server_groups
         checks = (
             (self._client_hello.supported_groups, "the client did not name in supported_groups"),
             (own_groups, "this server's groups do not include"),

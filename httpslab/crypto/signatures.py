@@ -37,6 +37,7 @@ SCHEMES: dict[SignatureScheme, tuple[str, str, type[hashes.HashAlgorithm]]] = {
     SignatureScheme.RSA_PSS_RSAE_SHA384: ("RSA", "pss", hashes.SHA384),
     SignatureScheme.RSA_PSS_RSAE_SHA512: ("RSA", "pss", hashes.SHA512),
     SignatureScheme.ECDSA_SHA1: ("ECDSA", "ecdsa", hashes.SHA1),
+    SignatureScheme.ECDSA_SHA224: ("ECDSA", "ecdsa", hashes.SHA224),
     SignatureScheme.ECDSA_SECP256R1_SHA256: ("ECDSA", "ecdsa", hashes.SHA256),
     SignatureScheme.ECDSA_SECP384R1_SHA384: ("ECDSA", "ecdsa", hashes.SHA384),
     SignatureScheme.ECDSA_SECP521R1_SHA512: ("ECDSA", "ecdsa", hashes.SHA512),

@@ -4,7 +4,34 @@ A suite name such as ``TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`` packs four choice
 exchange (ECDHE), the authentication of the server (RSA signatures), the record protection
 (AES-128 in GCM mode) and the hash used by the PRF (SHA-256). RFC 5246 §6.1 and Appendix C
 define the parameters; RFC 5288 (AES-GCM), RFC 5289 (ECDHE with SHA-2) and RFC 7905
-(ChaCha20-Poly1305) add the AEAD suites.
+(ChaCha20-Poly1305) add the AEAD suites; RFC 3268 and RFC 8422 §6 the DHE and ECDHE suites
+with HMAC-SHA1.
+
+The 25 suites, in :data:`SUITES` order (a server's default preference: OpenSSL 3.0's
+``DEFAULT`` list keeps the same relative order of these groups):
+
+==============================================  ==========  ===================================
+suites                                          status      why
+==============================================  ==========  ===================================
+ECDHE / DHE with AES-GCM or ChaCha20-Poly1305   current     AEAD, forward secret
+ECDHE / DHE with AES-CBC, HMAC-SHA256/384       old         MAC-then-encrypt (unless RFC 7366)
+ECDHE / DHE ``..._CBC_SHA`` (6 suites)          **legacy**  HMAC-SHA1, MAC-then-encrypt
+RSA key exchange with AES-GCM                   old         no forward secrecy
+RSA key exchange with AES-CBC, HMAC-SHA256      old         no forward secrecy, MAC-then-encrypt
+``TLS_RSA_WITH_AES_128/256_CBC_SHA``            **legacy**  all of the above
+==============================================  ==========  ===================================
+
+**Legacy** (:attr:`SuiteInfo.legacy`): the eight ``..._CBC_SHA`` suites. RFC 5246 §9 still
+makes ``TLS_RSA_WITH_AES_128_CBC_SHA`` mandatory to implement and OpenSSL 3.0's default list
+has all eight, so a server offers them (probing clients use them); a client offers them only
+when asked (:data:`DEFAULT_CLIENT_SUITES` leaves them out). The reason is the record layer:
+TLS 1.2 CBC suites MAC the plaintext, then pad and encrypt (RFC 5246 §6.2.3.2), so a receiver
+must decrypt and check the padding before it can check the MAC. Any difference an attacker
+can see between "bad padding" and "bad MAC" is a padding oracle that decrypts records byte by
+byte (Vaudenay, EUROCRYPT 2002); TLS answers both with bad_record_mac (RFC 5246 §7.2.2), and
+yet the time the MAC takes still depends on the padding length (Lucky Thirteen, AlFardan and
+Paterson, 2013). Encrypt-then-MAC (RFC 7366) checks the MAC first and closes that door; the
+PRF of these suites stays SHA-256 in TLS 1.2 (RFC 5246 §5), only the record MAC is HMAC-SHA1.
 """
 
 from __future__ import annotations
@@ -16,6 +43,8 @@ from ..enums import CipherSuite
 from ..errors import LocalProtocolError
 
 __all__ = [
+    "DEFAULT_CLIENT_SUITES",
+    "DEFAULT_SERVER_SUITES",
     "SUITES",
     "SuiteInfo",
     "openssl_cipher_string",
@@ -69,6 +98,11 @@ class SuiteInfo:
         return 2 * (self.mac_length + self.enc_key_length + self.fixed_iv_length)
 
     @property
+    def legacy(self) -> bool:
+        """True for the HMAC-SHA1 CBC suites: offered by a server, by a client only when asked."""
+        return self.mac_hash == "sha1"
+
+    @property
     def forward_secret(self) -> bool:
         """True for (EC)DHE suites: the session keys do not depend on the server's long-term key."""
         return self.key_exchange != "RSA"
@@ -92,7 +126,9 @@ def _s(
 
 
 _C = CipherSuite
-#: Every suite httpslab implements, in the order a client offers them.
+#: Every suite httpslab implements, in the order a server prefers them (and a client offers
+#: the non-legacy ones): the CBC-SHA suites sit where OpenSSL 3.0's DEFAULT list has them,
+#: after the SHA-2 CBC suites of their key exchange.
 SUITES: dict[CipherSuite, SuiteInfo] = {
     info.suite: info
     for info in [
@@ -161,12 +197,28 @@ SUITES: dict[CipherSuite, SuiteInfo] = {
             _C.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, "ECDHE-RSA-AES256-SHA384", "ECDHE", "RSA", "AES_256_CBC"
         ),
         _s(_C.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256, "DHE-RSA-AES128-SHA256", "DHE", "RSA", "AES_128_CBC"),
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, "ECDHE-ECDSA-AES256-SHA", "ECDHE", "ECDSA", "AES_256_CBC"
+        ),
+        _s(_C.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "ECDHE-RSA-AES256-SHA", "ECDHE", "RSA", "AES_256_CBC"),
+        _s(_C.TLS_DHE_RSA_WITH_AES_256_CBC_SHA, "DHE-RSA-AES256-SHA", "DHE", "RSA", "AES_256_CBC"),
+        _s(
+            _C.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, "ECDHE-ECDSA-AES128-SHA", "ECDHE", "ECDSA", "AES_128_CBC"
+        ),
+        _s(_C.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "ECDHE-RSA-AES128-SHA", "ECDHE", "RSA", "AES_128_CBC"),
+        _s(_C.TLS_DHE_RSA_WITH_AES_128_CBC_SHA, "DHE-RSA-AES128-SHA", "DHE", "RSA", "AES_128_CBC"),
         _s(_C.TLS_RSA_WITH_AES_128_GCM_SHA256, "AES128-GCM-SHA256", "RSA", "RSA", "AES_128_GCM"),
         _s(_C.TLS_RSA_WITH_AES_256_GCM_SHA384, "AES256-GCM-SHA384", "RSA", "RSA", "AES_256_GCM"),
         _s(_C.TLS_RSA_WITH_AES_128_CBC_SHA256, "AES128-SHA256", "RSA", "RSA", "AES_128_CBC"),
         _s(_C.TLS_RSA_WITH_AES_256_CBC_SHA256, "AES256-SHA256", "RSA", "RSA", "AES_256_CBC"),
+        _s(_C.TLS_RSA_WITH_AES_256_CBC_SHA, "AES256-SHA", "RSA", "RSA", "AES_256_CBC"),
+        _s(_C.TLS_RSA_WITH_AES_128_CBC_SHA, "AES128-SHA", "RSA", "RSA", "AES_128_CBC"),
     ]
 }
+#: What a client offers unless told otherwise: every suite but the legacy HMAC-SHA1 ones.
+DEFAULT_CLIENT_SUITES: tuple[CipherSuite, ...] = tuple(s for s, info in SUITES.items() if not info.legacy)
+#: What a server accepts unless told otherwise, in preference order: all of them.
+DEFAULT_SERVER_SUITES: tuple[CipherSuite, ...] = tuple(SUITES)
 
 _BY_NAME: dict[str, CipherSuite] = {}
 for _info in SUITES.values():

@@ -67,6 +67,7 @@ from .descriptions import (
     describe,
 )
 from .extensions import (
+    ALPNExtension,
     ECPointFormatsExtension,
     EncryptThenMacExtension,
     ExtendedMasterSecretExtension,
@@ -97,6 +98,7 @@ __all__ = [
     "MAX_HANDSHAKE_MESSAGE_LENGTH",
     "MAX_SESSION_ID_LENGTH",
     "RANDOM_LENGTH",
+    "ALPNExtension",
     "Alert",
     "Certificate",
     "CertificateRequest",

@@ -2,7 +2,7 @@
 
 Typed: RFC 6066 server_name, RFC 8422 supported_groups and ec_point_formats, RFC 5246
 signature_algorithms, RFC 7627 extended_master_secret, RFC 7366 encrypt_then_mac, RFC 5746
-renegotiation_info, RFC 5077 session_ticket. Unknown code points stay plain ints.
+renegotiation_info, RFC 5077 session_ticket, RFC 7301 application_layer_protocol_negotiation. Unknown code points stay plain ints.
 """
 
 from __future__ import annotations
@@ -295,6 +295,44 @@ class SessionTicketExtension:
         return f"session_ticket: {_text(self.ticket)}"
 
 
+@dataclass(frozen=True)
+class ALPNExtension:
+    """application_layer_protocol_negotiation, RFC 7301 §3.1.
+
+    ``opaque ProtocolName<1..2^8-1>; ProtocolName protocol_name_list<2..2^16-1>``: the
+    client's list in preference order, or the one protocol the server selected.
+    """
+
+    type: ClassVar[ExtensionType] = ExtensionType.APPLICATION_LAYER_PROTOCOL_NEGOTIATION
+    protocols: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        protocols = tuple(p.encode("ascii") if isinstance(p, str) else bytes(p) for p in self.protocols)
+        _require_non_empty(protocols, "protocol_name_list", LocalProtocolError)
+        if not all(1 <= len(p) <= 255 for p in protocols):
+            raise LocalProtocolError("an ALPN protocol name is 1 to 255 bytes (RFC 7301 §3.1)")
+        object.__setattr__(self, "protocols", protocols)
+
+    @classmethod
+    def pull_data(cls, buf: Buffer) -> ALPNExtension:
+        protocols = []
+        with buf.pull_block(2):
+            while not buf.eof():
+                protocols.append(buf.pull_opaque(1))
+        # RFC 7301 §3.1: the list and each name are non-empty
+        if not protocols or not all(protocols):
+            raise DecodeError("application_layer_protocol_negotiation: an empty list or protocol name")
+        return cls(protocols=tuple(protocols))
+
+    def push_data(self, buf: Buffer) -> None:
+        with buf.push_block(2):
+            for protocol in self.protocols:
+                buf.push_opaque(1, protocol)
+
+    def summary(self) -> str:
+        return "alpn: " + ", ".join(p.decode("ascii", "replace") for p in self.protocols)
+
+
 Extension = Union[  # noqa: UP007 - a runtime alias, kept readable
     ServerNameExtension,
     SupportedGroupsExtension,
@@ -304,6 +342,7 @@ Extension = Union[  # noqa: UP007 - a runtime alias, kept readable
     EncryptThenMacExtension,
     RenegotiationInfoExtension,
     SessionTicketExtension,
+    ALPNExtension,
     RawExtension,
 ]
 
@@ -318,6 +357,7 @@ _TYPED_EXTENSIONS: dict[int, Any] = {
         EncryptThenMacExtension,
         RenegotiationInfoExtension,
         SessionTicketExtension,
+        ALPNExtension,
     )
 }
 
@@ -448,3 +488,9 @@ class _HelloExtensions(_Describable):
     def session_ticket(self) -> bytes | None:
         found = self._typed(SessionTicketExtension)
         return found.ticket if found else None
+
+    @property
+    def alpn_protocols(self) -> tuple[bytes, ...] | None:
+        """The ALPN protocol names (RFC 7301), or None without the extension."""
+        found = self._typed(ALPNExtension)
+        return found.protocols if found else None

@@ -16,14 +16,14 @@ SNI, iPAddress subjectAltName checked). "EMS off" is set on the OpenSSL side
 switch in OpenSSL 3.0), so httpslab must cope with a peer that does not do EMS; two extra
 tests turn it off on httpslab's own side instead.
 
-**Coverage rule.** Every one of the 17 suites runs in every pairing. The four
+**Coverage rule.** Every one of the 25 suites runs in every pairing. The four
 :data:`REPRESENTATIVE` suites (one per key exchange / authentication, AEAD and CBC) run the
 full cross of the three switches (8 combinations). Every other suite runs two
 *complementary* combinations, ``k`` and ``7 - k`` with ``k = (i + 3 p) mod 8`` (``i``: its
-position among those 13 suites, ``p``: the pairing's position in :data:`PAIRINGS`; bit 0 of
+position among those 21 suites, ``p``: the pairing's position in :data:`PAIRINGS`; bit 0 of
 ``k``: EMS off, bit 1: client certificate, bit 2: by IP): each such suite sees both values
 of every switch, and across the suites of one pairing every one of the 8 combinations
-occurs. That is 4 × 8 + 13 × 2 = 58 sessions per pairing, 232 in all.
+occurs. That is 4 × 8 + 21 × 2 = 74 sessions per pairing, 296 in all.
 
 **What each run checks.** Both ends negotiated the suite asked for (httpslab's view and
 OpenSSL's: ``SSLSocket.cipher()``, the ``s_server -www`` page, ``s_client``'s summary);
@@ -145,7 +145,7 @@ def test_the_matrix_follows_the_coverage_rule() -> None:
                 assert {getattr(c, switch) for c in runs} == {True, False}, (pairing, suite, switch)
             if suite in REPRESENTATIVE:
                 assert len(runs) == 8
-    assert len(CASES) == 4 * (4 * 8 + 13 * 2)
+    assert len(CASES) == 4 * (4 * 8 + (len(ALL_SUITES) - 4) * 2)
 
 
 # ============================================================================ fixtures
@@ -398,7 +398,8 @@ def run_ssl_server(case: Case, identities: Identities) -> None:
                         break
                     data += chunk
                 result["request"] = bytes(data)
-                result["cipher"] = tls.cipher()
+                # cipher()[1] is the oldest version the suite works in; version() is this session's
+                result["cipher"] = (tls.cipher()[0], tls.version())
                 result["peer_cert"] = tls.getpeercert(binary_form=True)
                 tls.sendall(REPLY)
                 tls.unwrap().close()  # sends close_notify, returns once the client's arrived
@@ -520,7 +521,7 @@ def run_ssl_client(case: Case, identities: Identities, servers: dict[bool, TLSSe
                 if not chunk:
                     break
                 reply += chunk
-            cipher = tls.cipher()
+            cipher = (tls.cipher()[0], tls.version())  # (suite, this session's version)
             tls.unwrap()  # sends close_notify and returns once the server's arrived
     finally:
         thread.join(TIMEOUT)

@@ -47,7 +47,10 @@ def test_table_matches_openssl(suite: CipherSuite) -> None:
     assert int(suite) in view, f"OpenSSL does not offer {info.openssl_name}"
     entry = view[int(suite)]
     assert entry["name"] == info.openssl_name
-    assert entry["protocol"] == "TLSv1.2"
+    # OpenSSL names the oldest version a suite works in: the CBC-SHA suites predate TLS 1.2
+    oldest = ("SSLv3" if info.key_exchange != "ECDHE" else "TLSv1.0") if info.legacy else "TLSv1.2"
+    assert entry["protocol"] == oldest
+    assert entry["digest"] == info.mac_hash
     assert entry["aead"] is info.is_aead
     kx = {"RSA": "kx-rsa", "DHE": "kx-dhe", "ECDHE": "kx-ecdhe"}[info.key_exchange]
     assert entry["kea"] == kx
@@ -67,7 +70,7 @@ def test_key_block_layout(suite: CipherSuite) -> None:
     else:
         # RFC 5246 §6.3: CBC takes MAC keys and keys, no IV, from the key block
         assert info.fixed_iv_length == 0 and info.record_iv_length == 16
-        assert info.mac_length == {"sha256": 32, "sha384": 48}[info.mac_hash or ""]
+        assert info.mac_length == {"sha1": 20, "sha256": 32, "sha384": 48}[info.mac_hash or ""]
     assert info.key_block_length == 2 * (info.mac_length + info.enc_key_length + info.fixed_iv_length)
     assert info.prf_hash == ("sha384" if info.name.endswith("SHA384") else "sha256")
 
