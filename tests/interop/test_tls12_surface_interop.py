@@ -37,7 +37,7 @@ from httpslab.pki.ca import DemoPKI
 from httpslab.relay import RecordingRelay
 from httpslab.wire import Buffer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ECDSA_SUITE = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 RSA_SUITE = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
 

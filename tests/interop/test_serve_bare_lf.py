@@ -26,7 +26,7 @@ from httpslab.peers.openssl import openssl_s_client
 
 pytestmark = pytest.mark.interop
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 #: the server waits this long for a client's bytes: a request it does not see as complete
 #: would hang for this long, far beyond the bound the tests give s_client
