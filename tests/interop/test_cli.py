@@ -26,9 +26,10 @@ from typing import Any
 import pytest
 
 from httpslab import cli
+from httpslab.cli import MAX_REQUEST_HEAD, _read_request_head
 from httpslab.errors import UsageError
 from httpslab.keylog import KeyLog
-from httpslab.peers.openssl import OpenSSLServer, openssl_s_server
+from httpslab.peers.openssl import OpenSSLServer, openssl_s_client, openssl_s_server
 from httpslab.pki import demo_pki
 
 pytestmark = pytest.mark.interop
@@ -557,3 +558,102 @@ def _iana_name(openssl_name: str) -> str:
     from httpslab.crypto.suites import SUITES, suite_info
 
     return next(s.name for s in SUITES if suite_info(s).openssl_name == openssl_name)
+
+
+# -- serve reads request heads whose lines end in a bare LF (issue 13) --------------------------
+# RFC 9112 §2.2: "a recipient MAY recognize a single LF as a line terminator and ignore any
+# preceding CR"; OpenSSL's s_server -www answers such a request at once.
+#: serve's read timeout here: a request it did not see as complete would hang this long, far
+#: beyond the bound s_client gets
+SERVER_TIMEOUT = 30.0
+CLIENT_BOUND = 8.0
+
+
+@pytest.fixture(scope="module")
+def lf_server() -> Iterator[Server]:
+    running = start_server("--timeout", str(SERVER_TIMEOUT))
+    yield running
+    running.stop()
+
+
+def _s_client_quiet(lf_server: Server, request: bytes) -> tuple[str, float]:
+    """``printf REQUEST | openssl s_client -quiet``: what it printed and how long it took."""
+    started = time.monotonic()
+    result = openssl_s_client(
+        lf_server.port, input=request, cafile=lf_server.ca_file, extra_args=["-quiet"], timeout=CLIENT_BOUND
+    )
+    elapsed = time.monotonic() - started
+    assert result.ok, result.stderr
+    return result.stdout, elapsed
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET / HTTP/1.0\n\n",  # the issue's request
+        b"GET /lf HTTP/1.0\nHost: localhost\n\n",
+        b"GET /mixed HTTP/1.1\r\nHost: localhost\n\r\n",
+    ],
+    ids=["bare-lf", "bare-lf-with-header", "mixed"],
+)
+def test_a_request_head_ending_in_bare_lf_gets_the_page_at_once(
+    lf_server: Server, request_bytes: bytes
+) -> None:
+    page, elapsed = _s_client_quiet(lf_server, request_bytes)
+    target = request_bytes.split(b" ")[1].decode()
+    assert page.startswith("HTTP/1.1 200 OK\r\n"), page
+    assert f"request: GET {target}\n" in page
+    # at once: not after the server's read timeout (s_client would have been stopped at CLIENT_BOUND)
+    assert elapsed < CLIENT_BOUND < SERVER_TIMEOUT
+
+
+def test_crlf_requests_are_answered_as_before(lf_server: Server) -> None:
+    page, _ = _s_client_quiet(
+        lf_server, b"GET /crlf HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    assert page.startswith("HTTP/1.1 200 OK\r\n") and "request: GET /crlf\n" in page
+
+
+def test_a_head_over_the_limit_is_still_refused_even_with_an_empty_line(lf_server: Server) -> None:
+    """MAX_REQUEST_HEAD bytes without an empty line: the server gives up (no page), as before."""
+    context = ssl.create_default_context(cafile=str(lf_server.ca_file))
+    padding = b"X-Pad: " + b"a" * 1000 + b"\n"
+    request = b"GET /huge HTTP/1.0\n" + padding * (MAX_REQUEST_HEAD // len(padding) + 2) + b"\n"
+    answer = b""
+    with socket.create_connection((LOOPBACK, lf_server.port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            try:  # the server stops reading and closes: the rest of the request may meet a reset
+                tls.sendall(request)
+                while chunk := tls.recv(65536):
+                    answer += chunk
+            except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+                pass
+    assert b"200 OK" not in answer
+    assert "no HTTP request" in lf_server.wait_log("no HTTP request")
+
+
+class _FakeSession:
+    """What _read_request_head reads from: a fixed sequence of received chunks."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = list(chunks)
+
+    def recv(self) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        (b"GET / HTTP/1.0\n", b"\n"),
+        (b"GET / HTTP/1.0\r\n\r", b"\n"),
+        (b"GET / HTTP/1.0\n\r", b"\n"),
+        (b"GET / HTTP/1.0\r", b"\n", b"\r", b"\n"),
+    ],
+)
+def test_the_empty_line_is_found_across_reads(chunks: tuple[bytes, ...]) -> None:
+    assert _read_request_head(_FakeSession(*chunks)) == b"".join(chunks)  # type: ignore[arg-type]
+
+
+def test_a_lone_cr_is_not_a_line_end() -> None:
+    assert _read_request_head(_FakeSession(b"GET / HTTP/1.0\r\r", b"")) is None  # type: ignore[arg-type]
