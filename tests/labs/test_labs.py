@@ -121,9 +121,11 @@ def _minimal_path(empty_dir: Path) -> Iterator[None]:
         yield
 
 
-def _load_course_config(course_root: Path) -> Any:
+def _course_config(course_root: Path) -> Any:
+    """The committed nbgrader_config.py, copied into *course_root* and loaded from there."""
     from traitlets.config.loader import PyFileConfigLoader
 
+    shutil.copy(LABS_DIR / "nbgrader_config.py", course_root / "nbgrader_config.py")
     return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
 
 
@@ -271,8 +273,7 @@ def _graded_course(tmp_path_factory: pytest.TempPathFactory) -> Course:
     minimal_environment = dict(os.environ)  # before the course config puts its scripts on PATH
     root = tmp_path_factory.mktemp("course")
     shutil.copytree(LABS_DIR / "source", root / "source")
-    shutil.copy(LABS_DIR / "nbgrader_config.py", root / "nbgrader_config.py")
-    config = _load_course_config(root)
+    config = _course_config(root)
     config.CourseDirectory.root = str(root)
     config.Execute.timeout = TEST_CELL_TIMEOUT
     coursedir = CourseDirectory(config=config)
@@ -455,9 +456,8 @@ def test_grading_logs_nothing_alarming(course: Course) -> None:
 
 
 def test_committed_config_bounds_every_cell(tmp_path: Path) -> None:
-    shutil.copy(LABS_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     with _minimal_path(tmp_path):
-        config = _load_course_config(tmp_path)
+        config = _course_config(tmp_path)
     assert 0 < config.Execute.timeout <= 60
     assert config.Execute.interrupt_on_timeout is True
     assert config.CourseDirectory.course_id == "httpslab"
@@ -474,9 +474,8 @@ def test_committed_config_sets_only_options_nbgrader_knows(tmp_path: Path) -> No
     import nbgrader.preprocessors
     from traitlets.config import Configurable
 
-    shutil.copy(LABS_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     with _minimal_path(tmp_path):
-        config = _load_course_config(tmp_path)
+        config = _course_config(tmp_path)
     classes: dict[str, type[Configurable]] = {}
     for module in (nbgrader.coursedir, nbgrader.preprocessors, nbgrader.exchange.default, nbgrader.apps):
         for value in vars(module).values():
@@ -495,12 +494,11 @@ def test_course_config_finds_alembic_beside_this_python(tmp_path: Path) -> None:
     nothing still finds the one of this interpreter's environment (a fresh machine's case)."""
     from nbgrader.api import get_alembic_version
 
-    shutil.copy(LABS_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     empty = tmp_path / "empty"
     empty.mkdir()
     with _minimal_path(empty):
         assert shutil.which("alembic") is None
-        _load_course_config(tmp_path)
+        _course_config(tmp_path)
         found = shutil.which("alembic")
         assert found is not None and Path(found).parent == Path(sysconfig.get_path("scripts"))
         assert get_alembic_version()  # the head revision nbgrader writes into a new gradebook
